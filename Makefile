@@ -1,0 +1,29 @@
+# The two entry points on a fresh machine: `make check` (offline check of the prod stack) and
+# `make test` (the test suite). Each installs what it needs first (uv from PyPI, then the locked deps).
+UV := $(shell command -v uv 2>/dev/null)
+ifeq ($(UV),)
+UV := python3 -m uv
+endif
+STACK ?= prod
+RUN := $(UV) run --locked --quiet
+
+.PHONY: setup check test lint typecheck bench
+
+setup:
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	@$(UV) sync --locked --quiet
+
+check: setup
+	@$(RUN) python -m verify check --stack $(STACK)
+
+test: setup
+	@$(RUN) pytest -q
+
+lint: setup
+	@$(RUN) ruff check .
+
+typecheck: setup
+	@$(RUN) mypy
+
+bench: setup
+	@$(RUN) python -m bench

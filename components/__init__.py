@@ -1,0 +1,1 @@
+"""Resources (ComponentResources) and the pure render/validate modules they use."""

@@ -1,0 +1,86 @@
+"""Resolves every bootstrap secret to a secret Output: the config value when supplied, else generated once.
+
+Generated secrets are pulumi-random / pulumi-tls resources kept (encrypted) in state. Their `keepers`
+(random) or replacement trigger (tls) carry only the rotation counter, so bumping the counter
+regenerates exactly that secret and nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_random as random
+import pulumi_tls as tls
+
+from components.secrets_registry import PROJECT, SECRETS, Ed25519Gen, RandomBytesGen, RandomPasswordGen, SecretSpec
+from components.settings import Settings, secret_in_scope
+
+
+@dataclass(frozen=True)
+class KeyPair:
+    private_key: pulumi.Output[str]
+    public_key: pulumi.Output[str]  # OpenSSH single-line form
+
+
+class BootstrapSecrets(pulumi.ComponentResource):
+    """Owns the generated secrets; hands out every secret (supplied or generated) as a secret Output."""
+
+    def __init__(self, name: str, settings: Settings, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("homelab:secrets:BootstrapSecrets", name, None, opts)
+        self._settings = settings
+        self._config = pulumi.Config(PROJECT)
+        self._values: dict[str, pulumi.Output[str]] = {}
+        self._key_pairs: dict[str, KeyPair] = {}
+        self.netbird_owner_password: pulumi.Output[str] | None = None
+        for spec in SECRETS:
+            if not secret_in_scope(spec, settings.bifrost.enabled, settings.cluster.enabled):
+                continue
+            if spec.name in settings.supplied:
+                self._values[spec.name] = self._config.require_secret(spec.config_key)
+            elif spec.generator is not None:
+                self._values[spec.name] = self._generate(spec)
+        self.register_outputs({})
+
+    def _child(self, **extra: object) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, **extra)  # type: ignore[arg-type]
+
+    def _generate(self, spec: SecretSpec) -> pulumi.Output[str]:
+        generation = str(self._settings.generations.get(spec.name, 0))
+        generator = spec.generator
+        if isinstance(generator, RandomPasswordGen):
+            password = random.RandomPassword(
+                spec.config_key, length=generator.length, special=False, keepers={"generation": generation},
+                opts=self._child())
+            if generator.with_bcrypt:
+                self.netbird_owner_password = pulumi.Output.secret(password.result)
+                return pulumi.Output.secret(password.bcrypt_hash)
+            return pulumi.Output.secret(password.result)
+        if isinstance(generator, RandomBytesGen):
+            data = random.RandomBytes(spec.config_key, length=generator.length, keepers={"generation": generation},
+                                      opts=self._child())
+            return pulumi.Output.secret(data.hex if generator.encoding == "hex" else data.base64)
+        if isinstance(generator, Ed25519Gen):
+            key = tls.PrivateKey(spec.config_key, algorithm="ED25519",
+                                 opts=self._child(replacement_trigger=generation))
+            self._key_pairs[spec.name] = KeyPair(
+                pulumi.Output.secret(key.private_key_openssh), key.public_key_openssh.apply(str.strip))
+            return pulumi.Output.secret(key.private_key_openssh)
+        raise AssertionError(f"no generator for {spec.name}")
+
+    def value(self, name: str) -> pulumi.Output[str]:
+        return self._values[name]
+
+    def optional(self, name: str) -> pulumi.Output[str] | None:
+        return self._values.get(name)
+
+    def key_pair(self, name: str, public_key: str = "") -> KeyPair:
+        """The private key and its OpenSSH public half, whether generated or supplied."""
+        if name in self._key_pairs:
+            return self._key_pairs[name]
+        private_key = self._values[name]
+        if public_key:
+            return KeyPair(private_key, pulumi.Output.from_input(public_key))
+        derived = tls.get_public_key_output(private_key_openssh=private_key, opts=pulumi.InvokeOutputOptions(
+            parent=self))
+        return KeyPair(private_key, derived.public_key_openssh.apply(str.strip))

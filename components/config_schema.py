@@ -1,0 +1,113 @@
+"""Declarations of every non-secret stack setting: key, type, default and description.
+
+`Pulumi.yaml` declares the same keys (a test keeps the two equal) and the README's config reference is
+checked against this list. Secret keys are declared from the secret registry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from components.secrets_registry import SECRETS, Need, SecretSpec
+
+
+class _Required:
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED: Final = _Required()
+
+ConfigDefault = str | int | bool | list[str] | _Required
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    key: str
+    type: str  # the Pulumi.yaml type: string, integer, boolean or array (of strings)
+    description: str
+    default: ConfigDefault = REQUIRED
+    declared: bool = True  # False only for structured values Pulumi.yaml cannot type (the app catalog)
+
+    @property
+    def required(self) -> bool:
+        return isinstance(self.default, _Required)
+
+
+SETTINGS: tuple[SettingSpec, ...] = (
+    SettingSpec("bifrostEnabled", "boolean", "Provision the Bifrost VPS (Hetzner, Traefik, Authentik, NetBird).",
+                True),
+    SettingSpec("clusterEnabled", "boolean", "Bootstrap the Kubernetes secrets platform.", True),
+    SettingSpec("serverName", "string", "Name of the Hetzner server, SSH key, firewall and primary IP.",
+                "bifrost"),
+    SettingSpec("location", "string", "Hetzner location (fsn1, nbg1, hel1, ash, hil, sin).", "fsn1"),
+    SettingSpec("serverType", "string", "Hetzner server type; cx22/cpx21 and the other Gen1/Gen2 types are gone.",
+                "cx23"),
+    SettingSpec("image", "string", "Server image. Changing it replaces the server.", "ubuntu-24.04"),
+    SettingSpec("sshSourceRanges", "array",
+                "CIDRs allowed to reach SSH (port 22). No default: use your own address, or 0.0.0.0/0 and ::/0 "
+                "on purpose."),
+    SettingSpec("sshPublicKey", "string",
+                "Your own OpenSSH ed25519 public key for the server; empty means a generated deploy key. "
+                "Setting it requires sshPrivateKey.", ""),
+    SettingSpec("authentikHost", "string", "Public hostname of Authentik, e.g. auth.example.com."),
+    SettingSpec("netbirdHost", "string", "Public hostname of NetBird, e.g. netbird.example.com."),
+    SettingSpec("acmeEmail", "string", "Email for Let's Encrypt (Traefik's Cloudflare DNS challenge)."),
+    SettingSpec("netbirdOwnerEmail", "string", "Email of NetBird's initial owner account."),
+    SettingSpec("allowUserDataReplacement", "boolean",
+                "Let a change of the rendered cloud-init replace the server. Off: such a change is ignored "
+                "(ignore_changes) and the running server is kept.", False),
+    SettingSpec("bootstrapStageTimeout", "integer",
+                "Seconds each bootstrap.sh stage may wait for its services to become healthy.", 300),
+    SettingSpec("allowDataKeyChange", "boolean",
+                "Explicit override that lets netbirdStoreKey or infisicalEncryptionKey change. Losing the old "
+                "key loses the data encrypted with it.", False),
+    SettingSpec("infisicalHost", "string", "Public hostname of Infisical in the cluster, e.g. infisical.example.com."),
+    SettingSpec("infisicalProjectSlug", "string", "Infisical project slug the sync reads from.", "homelab"),
+    SettingSpec("infisicalEnvironment", "string", "Infisical environment slug the sync reads from.", "prod"),
+    SettingSpec("defaultSyncOperator", "string",
+                "Operator that syncs catalog apps without their own `operator`: external-secrets or "
+                "infisical-operator.", "external-secrets"),
+    SettingSpec("installExternalSecrets", "boolean", "Install the External Secrets Operator chart.", True),
+    SettingSpec("installInfisicalOperator", "boolean", "Install the Infisical secrets-operator chart.", True),
+    SettingSpec("installInfisical", "boolean", "Install Infisical (infisical-standalone) with Helm.", True),
+    SettingSpec("installArgocd", "boolean", "Install Argo CD with Helm.", True),
+    SettingSpec("cloudflareSecretKey", "string",
+                "Key name inside cert-manager/cloudflare-api-token (cert-manager's docs use api-token).",
+                "api-token"),
+    SettingSpec("argocdHost", "string", "Public hostname of Argo CD, used for its OIDC redirect.", ""),
+    SettingSpec("apps", "object",
+                "App catalog: list of {name, namespace, target (Secret name), path, keys (Kubernetes key: Infisical key), refreshInterval, operator}.",
+                [], declared=False),
+)
+
+
+def generation_settings(specs: tuple[SecretSpec, ...] = SECRETS) -> tuple[SettingSpec, ...]:
+    """One rotation counter per generated secret: bumping it regenerates exactly that secret."""
+    return tuple(
+        SettingSpec(s.generation_key, "integer",
+                    f"Rotation counter of the generated {s.config_key}; bump it to regenerate.", 0)
+        for s in specs if s.generated
+    )
+
+
+def secret_declaration(spec: SecretSpec) -> dict[str, object]:
+    """How Pulumi.yaml declares a secret key.
+
+    Pulumi makes a declared key without default mandatory, and a `secret: true` key cannot have a
+    default (the CLI would store the default in plaintext and then reject it), so only the required
+    secrets carry `secret: true`: the CLI then refuses to run without them, whichever components are on. Optional secrets (overrides of
+    generated ones, and those issued after the first deploy) are declared as plain strings defaulting to
+    empty; the config model rejects them unless they are stored encrypted.
+    """
+    description = f"{spec.title}. Secret: set with `pulumi config set --secret`."
+    if spec.generated:
+        description += " Generated when empty; set it to keep an existing deployment's value."
+    if spec.generated or spec.need is Need.LATER:
+        return {"type": "string", "description": description, "default": ""}
+    return {"type": "string", "description": description, "secret": True}
+
+
+ALL_SETTINGS: tuple[SettingSpec, ...] = SETTINGS + generation_settings()
+BY_KEY: dict[str, SettingSpec] = {s.key: s for s in ALL_SETTINGS}

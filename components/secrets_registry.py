@@ -1,0 +1,213 @@
+"""Every bootstrap secret of the product, declared once.
+
+Rendering, validation, the README's secrets table, the offline check and the leak canaries all read this
+registry, so a secret cannot be added in one place and forgotten in another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from components import formats
+from components.formats import FormatRule
+
+PROJECT = "homelab-secrets"
+
+
+class Scope(Enum):
+    BIFROST = "bifrost"
+    CLUSTER = "cluster"
+    BOTH = "both"
+
+
+class Need(Enum):
+    """When an operator-supplied secret must be present."""
+
+    REQUIRED = "required"
+    LATER = "later"  # issued by a running service after the first deploy; its consumer waits until set
+
+
+@dataclass(frozen=True)
+class RandomPasswordGen:
+    length: int
+    with_bcrypt: bool = False
+
+
+@dataclass(frozen=True)
+class RandomBytesGen:
+    length: int
+    encoding: str  # "hex" or "base64"
+
+
+@dataclass(frozen=True)
+class Ed25519Gen:
+    pass
+
+
+Generator = RandomPasswordGen | RandomBytesGen | Ed25519Gen
+
+
+@dataclass(frozen=True)
+class SecretSpec:
+    name: str
+    config_key: str
+    title: str
+    scope: Scope
+    format: FormatRule
+    rotatable: bool
+    rotation_note: str
+    consumers: tuple[str, ...]
+    generator: Generator | None = None
+    need: Need = Need.REQUIRED
+    guards_data: bool = False  # encrypts stored data: changing it loses data unless overridden
+
+    @property
+    def generated(self) -> bool:
+        return self.generator is not None
+
+    @property
+    def full_key(self) -> str:
+        return f"{PROJECT}:{self.config_key}"
+
+    @property
+    def generation_key(self) -> str:
+        return f"{self.config_key}Generation"
+
+    def set_command(self) -> str:
+        if self.format.name in ("kubeconfig", "openssh-private-key"):
+            return f"pulumi config set --secret {self.full_key} < <file>"
+        return f"pulumi config set --secret {self.full_key} '<{self.config_key}>'"
+
+
+def _spec(**kwargs: object) -> SecretSpec:
+    return SecretSpec(**kwargs)  # type: ignore[arg-type]
+
+
+SECRETS: tuple[SecretSpec, ...] = (
+    _spec(name="hcloud_token", config_key="hcloudToken", title="Hetzner Cloud API token",
+          scope=Scope.BIFROST, format=formats.HCLOUD_TOKEN, rotatable=True,
+          rotation_note="issue a new token in the Hetzner console, set it, `pulumi up`",
+          consumers=("hcloud provider (explicit, never ambient)",)),
+    _spec(name="cloudflare_api_token", config_key="cloudflareApiToken",
+          title="Cloudflare API token (Zone DNS edit)", scope=Scope.BOTH, format=formats.API_TOKEN,
+          rotatable=True, rotation_note="set the new token, `pulumi up`: Traefik is recreated, the Secret updated",
+          consumers=("bifrost traefik: CF_DNS_API_TOKEN", "cluster Secret cert-manager/cloudflare-api-token")),
+    _spec(name="netbird_store_key", config_key="netbirdStoreKey",
+          title="NetBird store encryption key (NB_DATA_STORE_KEY)", scope=Scope.BIFROST,
+          format=formats.BASE64_32_BYTES, rotatable=False,
+          rotation_note="never: the NetBird database is encrypted with it; a change loses every peer",
+          consumers=("bifrost netbird config.yaml: server.store.encryptionKey",),
+          generator=RandomBytesGen(32, "base64"), guards_data=True),
+    _spec(name="netbird_relay_secret", config_key="netbirdRelaySecret",
+          title="NetBird relay auth secret (NB_RELAY_SECRET)", scope=Scope.BIFROST,
+          format=formats.BASE64_32_BYTES, rotatable=True,
+          rotation_note="bump its generation, `pulumi up`: every peer reconnects to the relay",
+          consumers=("bifrost netbird config.yaml: server.authSecret",),
+          generator=RandomBytesGen(32, "base64")),
+    _spec(name="netbird_owner_password_hash", config_key="netbirdOwnerPasswordHash",
+          title="NetBird owner password (bcrypt hash in config.yaml)", scope=Scope.BIFROST,
+          format=formats.BCRYPT_HASH, rotatable=True,
+          rotation_note="read on first start only: change the password in the NetBird dashboard",
+          consumers=("bifrost netbird config.yaml: server.auth.owner.password",),
+          generator=RandomPasswordGen(24, with_bcrypt=True)),
+    _spec(name="netbird_proxy_token", config_key="netbirdProxyToken",
+          title="NetBird proxy access token (NB_PROXY_TOKEN)", scope=Scope.BIFROST,
+          format=formats.API_TOKEN, rotatable=True, need=Need.LATER,
+          rotation_note="create a new token in the NetBird dashboard, set it, `pulumi up`",
+          consumers=("bifrost netbird-proxy: NB_PROXY_TOKEN",)),
+    _spec(name="netbird_setup_key", config_key="netbirdSetupKey",
+          title="NetBird setup key of the Bifrost routing agent (NB_BIFROST_SETUP_KEY)", scope=Scope.BIFROST,
+          format=formats.UUID, rotatable=True, need=Need.LATER,
+          rotation_note="create a new setup key in the NetBird dashboard, set it, `pulumi up`",
+          consumers=("bifrost netbird-agent: NB_SETUP_KEY",)),
+    _spec(name="authentik_secret_key", config_key="authentikSecretKey",
+          title="Authentik secret key (AUTHENTIK_SECRET_KEY)", scope=Scope.BIFROST,
+          format=formats.DJANGO_SECRET_KEY, rotatable=True,
+          rotation_note="bump its generation, `pulumi up`: sessions are signed out",
+          consumers=("bifrost authentik-migrate, authentik-server, authentik-worker: AUTHENTIK_SECRET_KEY",),
+          generator=RandomPasswordGen(64)),
+    _spec(name="authentik_postgres_password", config_key="authentikPostgresPassword",
+          title="Authentik PostgreSQL password", scope=Scope.BIFROST, format=formats.ALNUM_16_128,
+          rotatable=False,
+          rotation_note="postgres reads it at initdb only: change it with ALTER USER first, then set it",
+          consumers=("bifrost authentik-postgres: POSTGRES_PASSWORD",
+                     "bifrost authentik-migrate, authentik-server, authentik-worker: AUTHENTIK_POSTGRESQL__PASSWORD"),
+          generator=RandomPasswordGen(32)),
+    _spec(name="authentik_bootstrap_token", config_key="authentikBootstrapToken",
+          title="Authentik bootstrap API token (AUTHENTIK_BOOTSTRAP_TOKEN)", scope=Scope.BIFROST,
+          format=formats.ALNUM_32_128, rotatable=False,
+          rotation_note="read on first start only: delete the token in Authentik instead",
+          consumers=("bifrost authentik-worker: AUTHENTIK_BOOTSTRAP_TOKEN",),
+          generator=RandomPasswordGen(60)),
+    _spec(name="authentik_bootstrap_password", config_key="authentikBootstrapPassword",
+          title="Authentik akadmin password (AUTHENTIK_BOOTSTRAP_PASSWORD)", scope=Scope.BIFROST,
+          format=formats.ALNUM_16_128, rotatable=False,
+          rotation_note="read on first start only: change it in the Authentik UI",
+          consumers=("bifrost authentik-worker: AUTHENTIK_BOOTSTRAP_PASSWORD",),
+          generator=RandomPasswordGen(32)),
+    _spec(name="authentik_api_token", config_key="authentikApiToken",
+          title="Authentik API token for NetBird and automation (identifier bifrost-automation)",
+          scope=Scope.BIFROST, format=formats.ALNUM_32_128, rotatable=True,
+          rotation_note="bump its generation, `pulumi up`: bootstrap.sh updates the token key in place",
+          consumers=("bifrost authentik-worker: BIFROST_API_TOKEN (read inside the container by ak shell)",),
+          generator=RandomPasswordGen(60)),
+    _spec(name="ssh_host_key", config_key="sshHostPrivateKey", title="Bifrost SSH host key (ed25519)",
+          scope=Scope.BIFROST, format=formats.OPENSSH_PRIVATE_KEY, rotatable=False,
+          rotation_note="part of cloud-init: a new host key means a new server (see the replacement path)",
+          consumers=("bifrost cloud-init ssh_keys", "host_key pin of every SSH connection (public half)"),
+          generator=Ed25519Gen()),
+    _spec(name="ssh_deploy_key", config_key="sshPrivateKey", title="SSH deploy key Pulumi connects with",
+          scope=Scope.BIFROST, format=formats.OPENSSH_PRIVATE_KEY, rotatable=False,
+          rotation_note="the server's authorized key is set at creation: rotate by hand on the server first",
+          consumers=("every remote.Command / CopyToRemote connection", "hcloud SSH key (public half)"),
+          generator=Ed25519Gen()),
+    _spec(name="kubeconfig", config_key="kubeconfig", title="kubeconfig of the target cluster",
+          scope=Scope.CLUSTER, format=formats.KUBECONFIG, rotatable=True,
+          rotation_note="set the new kubeconfig, `pulumi up`",
+          consumers=("kubernetes provider (explicit, never ambient)",)),
+    _spec(name="infisical_encryption_key", config_key="infisicalEncryptionKey",
+          title="Infisical ENCRYPTION_KEY", scope=Scope.CLUSTER, format=formats.HEX_32, rotatable=False,
+          rotation_note="never: Infisical's stored secrets are encrypted with it",
+          consumers=("cluster Secret infisical/infisical-secrets: ENCRYPTION_KEY",),
+          generator=RandomBytesGen(16, "hex"), guards_data=True),
+    _spec(name="infisical_auth_secret", config_key="infisicalAuthSecret", title="Infisical AUTH_SECRET",
+          scope=Scope.CLUSTER, format=formats.BASE64_32_BYTES, rotatable=True,
+          rotation_note="bump its generation, `pulumi up`: Infisical restarts, users sign in again",
+          consumers=("cluster Secret infisical/infisical-secrets: AUTH_SECRET",),
+          generator=RandomBytesGen(32, "base64")),
+    _spec(name="infisical_postgres_password", config_key="infisicalPostgresPassword",
+          title="Infisical PostgreSQL password", scope=Scope.CLUSTER, format=formats.ALNUM_16_128,
+          rotatable=False, rotation_note="the bundled postgres reads it at initdb only",
+          consumers=("cluster Secret infisical/infisical-postgres: password",
+                     "cluster Secret argocd/infisical-helm-secrets: values.yaml"),
+          generator=RandomPasswordGen(32)),
+    _spec(name="infisical_redis_password", config_key="infisicalRedisPassword",
+          title="Infisical Redis password", scope=Scope.CLUSTER, format=formats.ALNUM_16_128, rotatable=True,
+          rotation_note="bump its generation, `pulumi up`: redis and Infisical restart",
+          consumers=("helm infisical-standalone: redis.auth.password (secret value)",
+                     "cluster Secret argocd/infisical-helm-secrets: values.yaml"),
+          generator=RandomPasswordGen(32)),
+    _spec(name="machine_identity_client_id", config_key="machineIdentityClientId",
+          title="Infisical machine identity client ID (universal auth)", scope=Scope.CLUSTER,
+          format=formats.UUID, rotatable=True, need=Need.LATER,
+          rotation_note="create new credentials in Infisical, set both, `pulumi up`: every sync re-runs",
+          consumers=("cluster Secret external-secrets/infisical-machine-identity: clientId",)),
+    _spec(name="machine_identity_client_secret", config_key="machineIdentityClientSecret",
+          title="Infisical machine identity client secret", scope=Scope.CLUSTER, format=formats.API_TOKEN,
+          rotatable=True, need=Need.LATER,
+          rotation_note="create new credentials in Infisical, set both, `pulumi up`: every sync re-runs",
+          consumers=("cluster Secret external-secrets/infisical-machine-identity: clientSecret",)),
+    _spec(name="argocd_oidc_client_secret", config_key="argocdOidcClientSecret",
+          title="Argo CD OIDC client secret (Authentik provider)", scope=Scope.CLUSTER,
+          format=formats.API_TOKEN, rotatable=True, need=Need.LATER,
+          rotation_note="regenerate it in Authentik, set it, `pulumi up`",
+          consumers=("cluster Secret argocd/argocd-oidc: clientSecret (labelled part-of argocd)",)),
+)
+
+BY_NAME: dict[str, SecretSpec] = {spec.name: spec for spec in SECRETS}
+BY_KEY: dict[str, SecretSpec] = {spec.config_key: spec for spec in SECRETS}
+
+
+def spec(name: str) -> SecretSpec:
+    return BY_NAME[name]

@@ -1,0 +1,73 @@
+"""Shared fixtures: the test stack config, evaluations of the real program, and the upstream refs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from verify import stackconfig
+from verify.evaluate import PROJECT_ROOT, Evaluation, evaluate
+from verify.stackconfig import StackConfig
+
+REFS = PROJECT_ROOT.parent / "shared" / "refs"
+
+TEST_STACK: dict[str, Any] = {
+    "homelab-secrets:sshSourceRanges": ["198.51.100.7/32"],
+    "homelab-secrets:authentikHost": "auth.test.example.com",
+    "homelab-secrets:netbirdHost": "netbird.test.example.com",
+    "homelab-secrets:acmeEmail": "ops@example.com",
+    "homelab-secrets:netbirdOwnerEmail": "owner@example.com",
+    "homelab-secrets:infisicalHost": "infisical.test.example.com",
+    "homelab-secrets:argocdHost": "argocd.test.example.com",
+    "homelab-secrets:apps": [
+        {"name": "grafana", "namespace": "monitoring", "target": "grafana-secret", "path": "/",
+         "keys": {"GRAFANA_ADMIN_PASSWORD": "GRAFANA_ADMIN_PASSWORD"}},
+        {"name": "n8n", "namespace": "n8n", "target": "n8n-db", "path": "/n8n", "refreshInterval": "60s",
+         "operator": "infisical-operator", "keys": {"DB_PASSWORD": "DB_PASSWORD"}},
+    ],
+}
+
+
+def refs_path(*parts: str) -> Path:
+    """A file under ../shared/refs, or a skip that says why."""
+    path = REFS.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"upstream reference data {path} is absent (../shared/refs sits beside the project)")
+    return path
+
+
+def base_config() -> StackConfig:
+    """The test stack with only the required operator secrets set (as canaries)."""
+    config = stackconfig.from_mapping(dict(TEST_STACK))
+    for spec in stackconfig.SECRETS:
+        if spec.need is stackconfig.Need.REQUIRED and not spec.generated:
+            config.set_secret(spec)
+    return config
+
+
+def full_config(include_generated: bool = False) -> StackConfig:
+    """Every operator-issued secret set; with include_generated, every generated one overridden too."""
+    return stackconfig.with_all_secrets(base_config(), include_generated)
+
+
+def run(config: StackConfig) -> Evaluation:
+    evaluation = evaluate(config.values, config.secret_keys, config.canaries)
+    if evaluation.crash is not None:
+        raise evaluation.crash
+    return evaluation
+
+
+@pytest.fixture(scope="session")
+def full_evaluation() -> Evaluation:
+    evaluation = run(full_config())
+    assert evaluation.error is None, evaluation.error
+    return evaluation
+
+
+@pytest.fixture(scope="session")
+def overridden_evaluation() -> Evaluation:
+    evaluation = run(full_config(include_generated=True))
+    assert evaluation.error is None, evaluation.error
+    return evaluation

@@ -1,0 +1,91 @@
+"""The offline check: `python -m verify check --stack prod`.
+
+Evaluates a stack's program under the mock runtime with canaries for every secret, prints the resource
+tree, the stack outputs and the operator secrets still missing, and fails on invalid config, a leak or
+a failed check. It needs no account, credentials, network or Pulumi CLI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import traceback
+
+from components.secrets_registry import SecretSpec
+from components.settings import missing_later_secrets
+from verify import checks, leaks, stackconfig, tree
+from verify.evaluate import Evaluation, evaluate
+
+EXIT_OK, EXIT_FAILED_CHECK, EXIT_BAD_CONFIG, EXIT_CRASH = 0, 1, 2, 3
+
+
+def _missing_lines(placeholders: list[SecretSpec], later: list[SecretSpec]) -> list[str]:
+    lines = []
+    for spec in placeholders:
+        lines.append(f"  required  {spec.full_key}  ({spec.title})\n            {spec.set_command()}")
+    for spec in later:
+        lines.append(f"  later     {spec.full_key}  ({spec.title}, issued after the first deploy)\n"
+                     f"            {spec.set_command()}")
+    return lines
+
+
+def _outputs_lines(evaluation: Evaluation) -> list[str]:
+    return [f"  {key} = {tree.show(value)}" for key, value in sorted(evaluation.stack_outputs.items())]
+
+
+def check(stack: str) -> int:
+    started = time.perf_counter()
+    try:
+        config = stackconfig.load_stack(stack)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_CONFIG
+    evaluation = evaluate(config.values, config.secret_keys, config.canaries, stack=stack)
+    if evaluation.error is not None:
+        print(f"error: {evaluation.error}", file=sys.stderr)
+        return EXIT_BAD_CONFIG
+    if evaluation.crash is not None:
+        traceback.print_exception(evaluation.crash)
+        return EXIT_CRASH
+
+    print(f"stack {stack}: {len(evaluation.registrations)} resources")
+    for line in tree.render(evaluation):
+        print(f"  {line}")
+    print("\nstack outputs:")
+    print("\n".join(_outputs_lines(evaluation)) or "  (none)")
+
+    from components import settings as settings_module
+
+    raw = settings_module.RawConfig({k: v for k, v in config.values.items()}, frozenset(config.secret_keys))
+    loaded, _ = settings_module.validate(raw, stack)
+    later = missing_later_secrets(loaded) if loaded is not None else []
+    missing = _missing_lines(config.placeholders, later)
+    print("\noperator secrets not in the stack file (checked here with placeholders):" if missing
+          else "\nno operator secret is missing")
+    print("\n".join(missing))
+
+    found = leaks.find_leaks(evaluation)
+    problems = checks.run_all(evaluation)
+    for leak in found:
+        print(f"LEAK: {leak.render()}", file=sys.stderr)
+    for problem in problems:
+        print(f"CHECK FAILED: {problem}", file=sys.stderr)
+    elapsed = time.perf_counter() - started
+    verdict = "FAILED" if found or problems else "ok"
+    print(f"\noffline check {verdict}: {len(evaluation.canaries)} canaries, {len(found)} leaks, "
+          f"{len(problems)} failed checks ({elapsed:.2f}s)")
+    return EXIT_FAILED_CHECK if found or problems else EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m verify", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    check_parser = commands.add_parser("check", help="evaluate a stack offline and check it")
+    check_parser.add_argument("--stack", default="prod", help="stack name (reads Pulumi.<stack>.yaml)")
+    args = parser.parse_args(argv)
+    return check(args.stack)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""Unique, format-valid canary values: one per secret, so any copy of it outside a secret is found."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import uuid
+from dataclasses import dataclass
+
+from components import formats
+from components.secrets_registry import SecretSpec
+
+_ARMOUR_KIND = "OPENSSH " + "PRIVATE KEY"
+
+
+@dataclass(frozen=True)
+class Canary:
+    label: str  # where the value comes from: a config key or a generated resource output
+    value: str  # the full value the program receives
+    marker: str  # a unique part of the value that any leak of it must contain
+
+
+def digest(label: str) -> bytes:
+    return hashlib.sha256(f"canary:{label}".encode()).digest()
+
+
+def alnum(label: str, length: int, prefix: str = "Canary") -> str:
+    body = prefix
+    counter = 0
+    while len(body) < length:
+        body += hashlib.sha256(f"canary:{label}:{counter}".encode()).hexdigest()
+        counter += 1
+    return body[:length]
+
+
+def openssh_private_key(label: str) -> Canary:
+    marker = "canarykey" + alnum(label, 40, prefix="")
+    value = f"-----BEGIN {_ARMOUR_KIND}-----\n{marker}\n-----END {_ARMOUR_KIND}-----\n"
+    return Canary(label, value, marker)
+
+
+def base64_bytes(label: str, length: int) -> Canary:
+    data = (digest(label) * 4)[:length]
+    value = base64.b64encode(data).decode()
+    return Canary(label, value, value)
+
+
+def hex_bytes(label: str, length: int) -> Canary:
+    value = (digest(label) * 4)[:length].hex()
+    return Canary(label, value, value)
+
+
+def bcrypt_hash(label: str) -> Canary:
+    value = "$2b$12$" + alnum(label, 53)
+    return Canary(label, value, value)
+
+
+def kubeconfig(label: str) -> Canary:
+    token = "canary-token-" + alnum(label, 40, prefix="")
+    value = (
+        "apiVersion: v1\nkind: Config\n"
+        "clusters:\n- name: homelab\n  cluster:\n    server: https://k8s.example.com:6443\n"
+        "users:\n- name: admin\n  user:\n    token: " + token + "\n"
+        "contexts:\n- name: homelab\n  context:\n    cluster: homelab\n    user: admin\n"
+        "current-context: homelab\n"
+    )
+    return Canary(label, value, token)
+
+
+def for_spec(spec: SecretSpec) -> Canary:
+    """The canary an operator-supplied value of this secret is replaced with: it passes the format rule."""
+    label = spec.config_key
+    rule = spec.format
+    if rule is formats.HEX_32:
+        canary = hex_bytes(label, 16)
+    elif rule is formats.BASE64_32_BYTES:
+        canary = base64_bytes(label, 32)
+    elif rule is formats.UUID:
+        value = str(uuid.UUID(bytes=digest(label)[:16]))
+        canary = Canary(label, value, value)
+    elif rule is formats.BCRYPT_HASH:
+        canary = bcrypt_hash(label)
+    elif rule is formats.OPENSSH_PRIVATE_KEY:
+        canary = openssh_private_key(label)
+    elif rule is formats.KUBECONFIG:
+        canary = kubeconfig(label)
+    elif rule is formats.HCLOUD_TOKEN:
+        value = alnum(label, 64)
+        canary = Canary(label, value, value)
+    elif rule is formats.DJANGO_SECRET_KEY:
+        value = alnum(label, 64)
+        canary = Canary(label, value, value)
+    elif rule is formats.API_TOKEN:
+        value = "canary-" + alnum(label, 40, prefix="")
+        canary = Canary(label, value, value)
+    else:
+        value = alnum(label, 40)
+        canary = Canary(label, value, value)
+    if not rule.accepts(canary.value):
+        raise AssertionError(f"canary for {label} breaks its own format rule {rule.name}")
+    return canary

@@ -1,0 +1,170 @@
+"""Faithful mocks of the Pulumi engine and providers.
+
+The SDK's default mock monitor drops `additionalSecretOutputs` and flattens nested secrets in the
+inputs it hands to `new_resource`. This monitor keeps the raw registration request, so tests see
+exactly which values the program marked secret, and wraps provider-declared secret outputs in the
+secret marker as the real engine does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from google.protobuf import json_format, struct_pb2
+from pulumi.runtime import mocks as sdk_mocks
+from pulumi.runtime.proto import resource_pb2
+
+from verify import canaries
+from verify.canaries import Canary
+
+SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+RESOURCE_REF_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+
+def is_secret_marker(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(SECRET_SIG_KEY) == SECRET_SIG
+
+
+def is_resource_reference(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(SECRET_SIG_KEY) == RESOURCE_REF_SIG
+
+
+@dataclass
+class Registration:
+    """One raw RegisterResource request, as the engine would receive it."""
+
+    type: str
+    name: str
+    urn: str
+    parent: str
+    custom: bool
+    inputs: dict[str, Any]  # the raw serialized inputs, secret markers included
+    options: dict[str, Any]  # every other request field: dependencies, provider, protect, ignoreChanges, ...
+    outputs: dict[str, Any] = field(default_factory=dict)  # what the mock provider returned
+
+    @property
+    def dependencies(self) -> list[str]:
+        return list(self.options.get("dependencies", []))
+
+    @property
+    def property_dependencies(self) -> dict[str, list[str]]:
+        raw = self.options.get("propertyDependencies", {})
+        return {key: list(value.get("urns", [])) for key, value in raw.items()}
+
+    def all_dependencies(self) -> set[str]:
+        deps = set(self.dependencies)
+        for urns in self.property_dependencies.values():
+            deps.update(urns)
+        return deps
+
+
+def _struct_to_python(message: struct_pb2.Struct) -> dict[str, Any]:
+    return json_format.MessageToDict(message)
+
+
+def _wrap_secret(value: struct_pb2.Value) -> struct_pb2.Value:
+    wrapped = struct_pb2.Value()
+    wrapped.struct_value.update({SECRET_SIG_KEY: SECRET_SIG})
+    wrapped.struct_value.fields["value"].CopyFrom(value)
+    return wrapped
+
+
+class CanaryProviders(sdk_mocks.Mocks):
+    """Mock providers. Every value a real provider would generate as a secret is a recorded canary."""
+
+    def __init__(self) -> None:
+        self.generated: list[Canary] = []
+
+    def _remember(self, canary: Canary) -> Canary:
+        self.generated.append(canary)
+        return canary
+
+    def new_resource(self, args: sdk_mocks.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
+        outputs = dict(args.inputs)
+        label = f"{args.typ}::{args.name}"
+        resource_id = f"{args.name}-id"
+        if args.typ == "random:index/randomPassword:RandomPassword":
+            length = int(args.inputs.get("length", 32))
+            outputs["result"] = self._remember(Canary(label, v := canaries.alnum(label, length), v)).value
+            outputs["bcryptHash"] = self._remember(canaries.bcrypt_hash(label + "#bcrypt")).value
+        elif args.typ == "random:index/randomBytes:RandomBytes":
+            length = int(args.inputs.get("length", 32))
+            outputs["base64"] = self._remember(canaries.base64_bytes(label, length)).value
+            outputs["hex"] = self._remember(canaries.hex_bytes(label, length)).value
+        elif args.typ == "tls:index/privateKey:PrivateKey":
+            private = self._remember(canaries.openssh_private_key(label))
+            outputs["privateKeyOpenssh"] = private.value
+            outputs["privateKeyPem"] = private.value
+            outputs["privateKeyPemPkcs8"] = private.value
+            outputs["publicKeyOpenssh"] = public_key_for(label)
+            outputs["publicKeyFingerprintSha256"] = "SHA256:" + canaries.alnum(label + "#fp", 43, prefix="")
+        elif args.typ == "hcloud:index/primaryIp:PrimaryIp":
+            outputs["ipAddress"] = "203.0.113.10"
+            resource_id = "424242"
+        elif args.typ == "hcloud:index/server:Server":
+            outputs["ipv4Address"] = "203.0.113.10"
+            outputs["ipv6Address"] = "2001:db8::1"
+            outputs["status"] = "running"
+            resource_id = "515151"
+        elif args.typ in ("hcloud:index/sshKey:SshKey", "hcloud:index/firewall:Firewall"):
+            resource_id = str(int(hashlib.sha256(args.name.encode()).hexdigest()[:6], 16))
+        elif args.typ == "command:remote:Command":
+            outputs.setdefault("stdout", "")
+            outputs.setdefault("stderr", "")
+        return resource_id, outputs
+
+    def call(self, args: sdk_mocks.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
+        if args.token == "tls:index/getPublicKey:getPublicKey":
+            source = str(args.args.get("privateKeyOpenssh") or args.args.get("privateKeyPem") or "")
+            return {"publicKeyOpenssh": public_key_for(source), "id": "public-key"}, None
+        return {}, None
+
+
+def public_key_for(label: str) -> str:
+    body = hashlib.sha256(label.encode()).digest()
+    return "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI" + canaries.base64_bytes(label, 30).value[:40] + body.hex()[:3]
+
+
+class RecordingMonitor(sdk_mocks.MockMonitor):
+    """A mock monitor that keeps every raw request and honours additionalSecretOutputs."""
+
+    def __init__(self, providers: CanaryProviders) -> None:
+        super().__init__(providers)
+        self.registrations: list[Registration] = []
+        self.stack_outputs: dict[str, Any] = {}
+        self.stack_urn = ""
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            self.stack_urn = response.urn
+            return response
+        options = json_format.MessageToDict(request, preserving_proto_field_name=False)
+        options.pop("object", None)
+        registration = Registration(
+            type=request.type,
+            name=request.name,
+            urn=response.urn,
+            parent=request.parent,
+            custom=bool(request.custom),
+            inputs=_struct_to_python(request.object),
+            options=options,
+        )
+        secret_outputs = set(request.additionalSecretOutputs)
+        if secret_outputs:
+            for key in secret_outputs:
+                if key in response.object.fields:
+                    wrapped = _wrap_secret(response.object.fields[key])
+                    response.object.fields[key].CopyFrom(wrapped)
+        registration.outputs = _struct_to_python(response.object)
+        self.registrations.append(registration)
+        return resource_pb2.RegisterResourceResponse(urn=response.urn, id=response.id, object=response.object)
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802
+        if request.urn == self.stack_urn:
+            self.stack_outputs = _struct_to_python(request.outputs)
+        return super().RegisterResourceOutputs(request)

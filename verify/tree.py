@@ -1,0 +1,62 @@
+"""Renders the registered resources as a tree: type token, name, parent and key non-secret properties."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from verify.evaluate import Evaluation
+from verify.mocks import Registration, is_resource_reference, is_secret_marker
+
+SECRET = "[secret]"
+_MAX_PROPERTIES = 6
+_MAX_VALUE = 70
+
+
+def show(value: Any) -> str:
+    """A short, secret-free rendering of one property value."""
+    if is_secret_marker(value):
+        return SECRET
+    if is_resource_reference(value):
+        return f"<ref {str(value.get('urn', '')).rsplit('::', 1)[-1]}>"
+    if isinstance(value, dict):
+        inner = ", ".join(f"{k}={show(v)}" for k, v in list(value.items())[:4])
+        more = ", ..." if len(value) > 4 else ""
+        text = "{" + inner + more + "}"
+    elif isinstance(value, list):
+        inner = ", ".join(show(v) for v in value[:4])
+        text = "[" + inner + (", ..." if len(value) > 4 else "") + "]"
+    elif isinstance(value, str):
+        text = json.dumps(value.splitlines()[0] + (" ..." if "\n" in value else "")) if value else '""'
+    else:
+        text = json.dumps(value)
+    return text if len(text) <= _MAX_VALUE else text[: _MAX_VALUE - 3] + "..."
+
+
+def describe(registration: Registration) -> str:
+    parts = []
+    for key, value in list(registration.inputs.items())[:_MAX_PROPERTIES]:
+        if key.startswith("__"):
+            continue
+        parts.append(f"{key}={show(value)}")
+    return " ".join(parts)
+
+
+def render(evaluation: Evaluation) -> list[str]:
+    by_urn = evaluation.by_urn()
+    children: dict[str, list[Registration]] = {}
+    for registration in evaluation.registrations:
+        parent = registration.parent if registration.parent in by_urn else ""
+        children.setdefault(parent, []).append(registration)
+    lines: list[str] = []
+
+    def walk(parent_urn: str, depth: int) -> None:
+        for registration in sorted(children.get(parent_urn, []), key=lambda r: (r.type, r.name)):
+            parent_name = by_urn[parent_urn].name if parent_urn else "(stack)"
+            indent = "  " * depth
+            lines.append(f"{indent}{registration.type}  {registration.name}  parent={parent_name}  "
+                         f"{describe(registration)}".rstrip())
+            walk(registration.urn, depth + 1)
+
+    walk("", 0)
+    return lines
