@@ -3,6 +3,8 @@
 import pulumi
 
 from components import outputs
+from components.bifrost.delivery import BifrostFiles
+from components.bifrost.server import BifrostServer
 from components.bootstrap_secrets import BootstrapSecrets
 from components.settings import ConfigError, RawConfig, load
 
@@ -13,5 +15,10 @@ except ConfigError as error:
     raise pulumi.RunError(str(error)) from None
 
 secrets = BootstrapSecrets("bootstrap-secrets", settings)
+
+if settings.bifrost.enabled:
+    bifrost_server = BifrostServer("bifrost", settings, secrets)
+    BifrostFiles("bifrost-files", settings, secrets, bifrost_server)
+    outputs.export_bifrost(settings, secrets, bifrost_server)
 
 outputs.export_common(settings, secrets)

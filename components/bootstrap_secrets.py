@@ -13,7 +13,15 @@ import pulumi
 import pulumi_random as random
 import pulumi_tls as tls
 
-from components.secrets_registry import PROJECT, SECRETS, Ed25519Gen, RandomBytesGen, RandomPasswordGen, SecretSpec
+from components.secret_output import secret
+from components.secrets_registry import (
+    PROJECT,
+    SECRETS,
+    Ed25519Gen,
+    RandomBytesGen,
+    RandomPasswordGen,
+    SecretSpec,
+)
 from components.settings import Settings, secret_in_scope
 
 
@@ -53,19 +61,19 @@ class BootstrapSecrets(pulumi.ComponentResource):
                 spec.config_key, length=generator.length, special=False, keepers={"generation": generation},
                 opts=self._child())
             if generator.with_bcrypt:
-                self.netbird_owner_password = pulumi.Output.secret(password.result)
-                return pulumi.Output.secret(password.bcrypt_hash)
-            return pulumi.Output.secret(password.result)
+                self.netbird_owner_password = secret(password.result)
+                return secret(password.bcrypt_hash)
+            return secret(password.result)
         if isinstance(generator, RandomBytesGen):
             data = random.RandomBytes(spec.config_key, length=generator.length, keepers={"generation": generation},
                                       opts=self._child())
-            return pulumi.Output.secret(data.hex if generator.encoding == "hex" else data.base64)
+            return secret(data.hex if generator.encoding == "hex" else data.base64)
         if isinstance(generator, Ed25519Gen):
             key = tls.PrivateKey(spec.config_key, algorithm="ED25519",
                                  opts=self._child(replacement_trigger=generation))
             self._key_pairs[spec.name] = KeyPair(
-                pulumi.Output.secret(key.private_key_openssh), key.public_key_openssh.apply(str.strip))
-            return pulumi.Output.secret(key.private_key_openssh)
+                secret(key.private_key_openssh), key.public_key_openssh.apply(str.strip))
+            return secret(key.private_key_openssh)
         raise AssertionError(f"no generator for {spec.name}")
 
     def value(self, name: str) -> pulumi.Output[str]:

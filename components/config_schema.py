@@ -54,10 +54,12 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("authentikHost", "string", "Public hostname of Authentik, e.g. auth.example.com."),
     SettingSpec("netbirdHost", "string", "Public hostname of NetBird, e.g. netbird.example.com."),
     SettingSpec("acmeEmail", "string", "Email for Let's Encrypt (Traefik's Cloudflare DNS challenge)."),
-    SettingSpec("netbirdOwnerEmail", "string", "Email of NetBird's initial owner account."),
-    SettingSpec("allowUserDataReplacement", "boolean",
-                "Let a change of the rendered cloud-init replace the server. Off: such a change is ignored "
-                "(ignore_changes) and the running server is kept.", False),
+    SettingSpec("adminEmail", "string",
+                "Email of the first admin: Authentik's akadmin and NetBird's owner account."),
+    SettingSpec("serverReplacement", "string",
+                "off: cloud-init changes are ignored and the server is protected. unprotect: lift Hetzner's "
+                "delete/rebuild protection (first step of a deliberate replacement). replace: apply the new "
+                "cloud-init, which replaces the server; the primary IP is kept.", "off"),
     SettingSpec("bootstrapStageTimeout", "integer",
                 "Seconds each bootstrap.sh stage may wait for its services to become healthy.", 300),
     SettingSpec("allowDataKeyChange", "boolean",
@@ -78,7 +80,8 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "api-token"),
     SettingSpec("argocdHost", "string", "Public hostname of Argo CD, used for its OIDC redirect.", ""),
     SettingSpec("apps", "object",
-                "App catalog: list of {name, namespace, target (Secret name), path, keys (Kubernetes key: Infisical key), refreshInterval, operator}.",
+                "App catalog: list of {name, namespace, target (Secret name), path, "
+                "keys (Kubernetes key: Infisical key), refreshInterval, operator}.",
                 [], declared=False),
 )
 
@@ -97,9 +100,9 @@ def secret_declaration(spec: SecretSpec) -> dict[str, object]:
 
     Pulumi makes a declared key without default mandatory, and a `secret: true` key cannot have a
     default (the CLI would store the default in plaintext and then reject it), so only the required
-    secrets carry `secret: true`: the CLI then refuses to run without them, whichever components are on. Optional secrets (overrides of
-    generated ones, and those issued after the first deploy) are declared as plain strings defaulting to
-    empty; the config model rejects them unless they are stored encrypted.
+    secrets carry `secret: true`: the CLI then refuses to run without them, whichever components are on.
+    Optional secrets (overrides of generated ones, and those issued after the first deploy) are declared
+    as plain strings defaulting to empty; the config model rejects them unless they are stored encrypted.
     """
     description = f"{spec.title}. Secret: set with `pulumi config set --secret`."
     if spec.generated:

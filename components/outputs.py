@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pulumi
 
+from components.bifrost.server import BifrostServer
 from components.bootstrap_secrets import BootstrapSecrets
 from components.settings import Settings, missing_later_secrets
 
@@ -22,3 +23,24 @@ def export_common(settings: Settings, secrets: BootstrapSecrets) -> None:
     if secrets.netbird_owner_password is not None:
         # Encrypted in state; read it once with `pulumi stack output --show-secrets netbirdOwnerPassword`.
         pulumi.export("netbirdOwnerPassword", secrets.netbird_owner_password)
+
+
+def export_bifrost(settings: Settings, secrets: BootstrapSecrets, server: BifrostServer) -> None:
+    bifrost = settings.bifrost
+    pulumi.export("bifrostIpv4", server.ipv4)
+    pulumi.export("bifrostIpv6", server.ipv6)
+    pulumi.export("bifrostHosts", {"authentik": bifrost.authentik_host, "netbird": bifrost.netbird_host})
+    known_hosts = pulumi.Output.all(server.ipv4, server.host_key.public_key).apply(
+        lambda parts: f"{parts[0]} {parts[1]}")
+    pulumi.export("bifrostKnownHosts", known_hosts)
+    generated_key = "ssh_deploy_key" not in settings.supplied
+    key_step = (
+        "pulumi stack output --show-secrets bifrostDeployKey > ~/.ssh/bifrost_ed25519 && "
+        "chmod 600 ~/.ssh/bifrost_ed25519 && " if generated_key else ""
+    )
+    pulumi.export("bifrostSsh", server.ipv4.apply(
+        lambda ip: f"pulumi stack output bifrostKnownHosts >> ~/.ssh/known_hosts && {key_step}"
+                   f"ssh {'-i ~/.ssh/bifrost_ed25519 ' if generated_key else ''}root@{ip}"))
+    if generated_key:
+        # Encrypted in state; the operator reads it on purpose with --show-secrets.
+        pulumi.export("bifrostDeployKey", server.deploy_key.private_key)

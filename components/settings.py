@@ -19,6 +19,7 @@ from components.config_schema import SettingSpec
 from components.secrets_registry import PROJECT, SECRETS, Need, Scope, SecretSpec
 
 SYNC_OPERATORS = ("external-secrets", "infisical-operator")
+SERVER_REPLACEMENT_MODES = ("off", "unprotect", "replace")
 LOCATIONS = ("fsn1", "nbg1", "hel1", "ash", "hil", "sin")
 RETIRED_SERVER_TYPES = frozenset(
     {"cx11", "cx21", "cx22", "cx31", "cx32", "cx41", "cx42", "cx51", "cx52",
@@ -82,8 +83,8 @@ class BifrostSettings:
     authentik_host: str
     netbird_host: str
     acme_email: str
-    netbird_owner_email: str
-    allow_user_data_replacement: bool
+    admin_email: str
+    server_replacement: str
     stage_timeout: int
 
 
@@ -250,7 +251,7 @@ def is_dns_subdomain(value: str) -> bool:
 def _read_bifrost(r: _Reader, enabled: bool) -> BifrostSettings:
     if not enabled:
         return BifrostSettings(False, "bifrost", "fsn1", "cx23", "ubuntu-24.04", (), "", "", "", "", "",
-                               False, 300)
+                               "off", 300)
     server_name = r.text("serverName", "bifrost")
     if not is_dns_label(server_name):
         r.problem("serverName", f"must be a lowercase DNS label ({_quote_plain(server_name)})",
@@ -293,8 +294,8 @@ def _read_bifrost(r: _Reader, enabled: bool) -> BifrostSettings:
         authentik_host=authentik_host,
         netbird_host=netbird_host,
         acme_email=r.email("acmeEmail", "admin@example.com"),
-        netbird_owner_email=r.email("netbirdOwnerEmail", "admin@example.com"),
-        allow_user_data_replacement=r.boolean("allowUserDataReplacement"),
+        admin_email=r.email("adminEmail", "admin@example.com"),
+        server_replacement=r.choice("serverReplacement", SERVER_REPLACEMENT_MODES),
         stage_timeout=r.integer("bootstrapStageTimeout", minimum=10, maximum=3600),
     )
 

@@ -18,7 +18,7 @@ TEST_STACK: dict[str, Any] = {
     "homelab-secrets:authentikHost": "auth.test.example.com",
     "homelab-secrets:netbirdHost": "netbird.test.example.com",
     "homelab-secrets:acmeEmail": "ops@example.com",
-    "homelab-secrets:netbirdOwnerEmail": "owner@example.com",
+    "homelab-secrets:adminEmail": "owner@example.com",
     "homelab-secrets:infisicalHost": "infisical.test.example.com",
     "homelab-secrets:argocdHost": "argocd.test.example.com",
     "homelab-secrets:apps": [

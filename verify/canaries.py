@@ -84,10 +84,7 @@ def for_spec(spec: SecretSpec) -> Canary:
         canary = openssh_private_key(label)
     elif rule is formats.KUBECONFIG:
         canary = kubeconfig(label)
-    elif rule is formats.HCLOUD_TOKEN:
-        value = alnum(label, 64)
-        canary = Canary(label, value, value)
-    elif rule is formats.DJANGO_SECRET_KEY:
+    elif rule is formats.HCLOUD_TOKEN or rule is formats.DJANGO_SECRET_KEY:
         value = alnum(label, 64)
         canary = Canary(label, value, value)
     elif rule is formats.API_TOKEN:

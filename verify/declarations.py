@@ -22,3 +22,35 @@ def expected_declarations() -> dict[str, dict[str, Any]]:
     for spec in SECRETS:
         declarations[spec.config_key] = secret_declaration(spec)
     return declarations
+
+
+HEADER = """\
+# homelab-secrets: the bootstrap tier of a two-tier homelab secrets system.
+# Generated from components/config_schema.py and components/secrets_registry.py by
+# `python -m verify.declarations > Pulumi.yaml`; a test keeps the two equal.
+# Two things Pulumi's project config cannot express are left to the program's config model
+# (components/settings.py), which checks them before any resource exists:
+#   - the app catalog `apps` is a list of objects, and Pulumi.yaml types only strings, integers,
+#     booleans and arrays of those, so it is not declared here;
+#   - `secret: true` makes a key mandatory and forbids a default, so it is set only on the secrets
+#     every deployment needs. Optional secrets default to "" and the program refuses them unless they
+#     were stored with `pulumi config set --secret`.
+"""
+
+
+def render_pulumi_yaml() -> str:
+    import yaml
+
+    document = {
+        "name": "homelab-secrets",
+        "description": "Bifrost VPS (Traefik, Authentik, NetBird) on Hetzner and a Kubernetes secrets platform "
+                       "(Infisical, External Secrets Operator, Infisical operator, Argo CD), from encrypted "
+                       "stack config.",
+        "runtime": {"name": "python", "options": {"toolchain": "uv"}},
+        "config": expected_declarations(),
+    }
+    return HEADER + yaml.safe_dump(document, sort_keys=False, width=110)
+
+
+if __name__ == "__main__":
+    print(render_pulumi_yaml(), end="")

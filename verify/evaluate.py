@@ -91,11 +91,12 @@ def evaluate(
         _sync_await(runtime_stack.run_in_stack(run_program))
     except pulumi.RunError as run_error:
         error = str(run_error)
-    except Exception as exception:  # noqa: BLE001 - reported to the caller, who decides
+    except Exception as exception:
         crash = exception
     finally:
         logger.removeHandler(capture)
         runtime_settings.ROOT.set(None)
+        monitor.close_thread_loops()
     return Evaluation(
         registrations=list(monitor.registrations),
         stack_outputs=dict(monitor.stack_outputs),

@@ -8,7 +8,9 @@ secret marker as the real engine does.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,7 +65,7 @@ class Registration:
 
 
 def _struct_to_python(message: struct_pb2.Struct) -> dict[str, Any]:
-    return json_format.MessageToDict(message)
+    return dict(json_format.MessageToDict(message))
 
 
 def _wrap_secret(value: struct_pb2.Value) -> struct_pb2.Value:
@@ -120,8 +122,8 @@ class CanaryProviders(sdk_mocks.Mocks):
     def call(self, args: sdk_mocks.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
         if args.token == "tls:index/getPublicKey:getPublicKey":
             source = str(args.args.get("privateKeyOpenssh") or args.args.get("privateKeyPem") or "")
-            return {"publicKeyOpenssh": public_key_for(source), "id": "public-key"}, None
-        return {}, None
+            return {"publicKeyOpenssh": public_key_for(source or "supplied-private-key"), "id": "public-key"}, []
+        return {}, []
 
 
 def public_key_for(label: str) -> str:
@@ -137,9 +139,32 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
         self.registrations: list[Registration] = []
         self.stack_outputs: dict[str, Any] = {}
         self.stack_urn = ""
+        self._thread_loops: dict[int, asyncio.AbstractEventLoop] = {}
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
-        response = super().RegisterResource(request)
+    def _remember_thread_loop(self) -> None:
+        # The SDK gives each executor thread its own event loop. This monitor closes them after each
+        # evaluation (left to the garbage collector they fail noisily at interpreter exit), so a thread
+        # reused by the next evaluation gets a fresh loop here.
+        if threading.current_thread() is threading.main_thread():
+            return
+        try:
+            loop = asyncio.get_event_loop_policy().get_event_loop()
+        except RuntimeError:
+            loop = None
+        if loop is None or loop.is_closed():
+            loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+        self._thread_loops[threading.get_ident()] = loop
+
+    def close_thread_loops(self) -> None:
+        for loop in self._thread_loops.values():
+            if not loop.is_running() and not loop.is_closed():
+                loop.close()
+        self._thread_loops.clear()
+
+    def RegisterResource(self, request: Any) -> Any:
+        self._remember_thread_loop()
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type == "pulumi:pulumi:Stack":
             self.stack_urn = response.urn
             return response
@@ -164,7 +189,12 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
         self.registrations.append(registration)
         return resource_pb2.RegisterResourceResponse(urn=response.urn, id=response.id, object=response.object)
 
-    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802
+    def Invoke(self, request: Any) -> Any:
+        self._remember_thread_loop()
+        response = super().Invoke(request)  # type: ignore[no-untyped-call]
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:
         if request.urn == self.stack_urn:
             self.stack_outputs = _struct_to_python(request.outputs)
-        return super().RegisterResourceOutputs(request)
+        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]

@@ -1,0 +1,78 @@
+"""Hetzner resources of the Bifrost VPS: deploy key, firewall, primary IP and the server itself."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_hcloud as hcloud
+
+from components.bifrost.cloud_init import render_user_data
+from components.bootstrap_secrets import BootstrapSecrets, KeyPair
+from components.secret_output import secret
+from components.settings import Settings
+
+WORLD = ["0.0.0.0/0", "::/0"]
+PUBLIC_PORTS: tuple[tuple[str, str], ...] = (("tcp", "80"), ("tcp", "443"), ("udp", "3478"))
+SSH_PORT = "22"
+
+
+def firewall_rules(ssh_source_ranges: tuple[str, ...]) -> list[hcloud.FirewallRuleArgs]:
+    rules = [
+        hcloud.FirewallRuleArgs(direction="in", protocol=protocol, port=port, source_ips=WORLD,
+                                description=f"public {protocol}/{port}")
+        for protocol, port in PUBLIC_PORTS
+    ]
+    rules.append(hcloud.FirewallRuleArgs(direction="in", protocol="tcp", port=SSH_PORT,
+                                         source_ips=list(ssh_source_ranges), description="ssh"))
+    return rules
+
+
+class BifrostServer(pulumi.ComponentResource):
+    """The server and what Hetzner needs for it. user_data depends on the host key only."""
+
+    def __init__(self, name: str, settings: Settings, secrets: BootstrapSecrets,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("homelab:bifrost:Server", name, None, opts)
+        bifrost = settings.bifrost
+        labels = {"app": "bifrost", "managed-by": "pulumi", "stack": settings.stack}
+        provider = hcloud.Provider("hcloud", token=secrets.value("hcloud_token"),
+                                   opts=pulumi.ResourceOptions(parent=self))
+        child = pulumi.ResourceOptions(parent=self, provider=provider)
+
+        self.deploy_key: KeyPair = secrets.key_pair("ssh_deploy_key", bifrost.ssh_public_key)
+        self.host_key: KeyPair = secrets.key_pair("ssh_host_key")
+
+        ssh_key = hcloud.SshKey(f"{name}-deploy", name=f"{bifrost.server_name}-deploy",
+                                public_key=self.deploy_key.public_key, labels=labels, opts=child)
+        firewall = hcloud.Firewall(f"{name}-firewall", name=bifrost.server_name,
+                                   rules=firewall_rules(bifrost.ssh_source_ranges), labels=labels, opts=child)
+        self.primary_ip = hcloud.PrimaryIp(
+            f"{name}-ipv4", name=f"{bifrost.server_name}-ipv4", type="ipv4", assignee_type="server",
+            location=bifrost.location, auto_delete=False, delete_protection=True, labels=labels,
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(protect=True)))
+
+        user_data = pulumi.Output.all(self.host_key.private_key, self.host_key.public_key).apply(
+            lambda keys: render_user_data(keys[0], keys[1]))
+        protected = bifrost.server_replacement == "off"
+        self.server = hcloud.Server(
+            name,
+            name=bifrost.server_name,
+            server_type=bifrost.server_type,
+            image=bifrost.image,
+            location=bifrost.location,
+            ssh_keys=[ssh_key.id],
+            firewall_ids=[firewall.id.apply(int)],
+            public_nets=[hcloud.ServerPublicNetArgs(ipv4_enabled=True, ipv4=self.primary_ip.id.apply(int),
+                                                    ipv6_enabled=True)],
+            user_data=secret(user_data),
+            delete_protection=protected,
+            rebuild_protection=protected,
+            labels=labels,
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
+                # Hetzner replaces a server whose user_data changes; only `serverReplacement: replace` lets it.
+                ignore_changes=[] if bifrost.server_replacement == "replace" else ["userData"],
+                delete_before_replace=True,
+            )),
+        )
+        self.ipv4 = self.primary_ip.ip_address
+        self.ipv6 = self.server.ipv6_address
+        self.register_outputs({"ipv4": self.ipv4, "ipv6": self.ipv6})
