@@ -27,7 +27,7 @@ def render_user_data(host_private_key: str, host_public_key: str) -> str:
         "ssh_pwauth": False,
         "disable_root": False,
         "ssh_deletekeys": True,
-        "ssh_genkeytypes": [],
+        "ssh_genkeytypes": ["ed25519"],  # the provided key exists, so nothing is generated
         "ssh_keys": {
             "ed25519_private": host_private_key.strip() + "\n",
             "ed25519_public": host_public_key.strip(),
