@@ -11,11 +11,14 @@ import argparse
 import sys
 import time
 import traceback
+from pathlib import Path
+
+import yaml
 
 from components.secrets_registry import SecretSpec
 from components.settings import missing_later_secrets
 from verify import checks, leaks, stackconfig, tree
-from verify.evaluate import Evaluation, evaluate
+from verify.evaluate import PROJECT_ROOT, Evaluation, evaluate
 
 EXIT_OK, EXIT_FAILED_CHECK, EXIT_BAD_CONFIG, EXIT_CRASH = 0, 1, 2, 3
 
@@ -34,13 +37,17 @@ def _outputs_lines(evaluation: Evaluation) -> list[str]:
     return [f"  {key} = {tree.show(value)}" for key, value in sorted(evaluation.stack_outputs.items())]
 
 
-def check(stack: str) -> int:
-    started = time.perf_counter()
+def check(stack: str, root: Path = PROJECT_ROOT) -> int:
     try:
-        config = stackconfig.load_stack(stack)
-    except (FileNotFoundError, ValueError) as error:
+        config = stackconfig.load_stack(stack, root)
+    except (FileNotFoundError, ValueError, yaml.YAMLError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_CONFIG
+    return run_check(config, stack)
+
+
+def run_check(config: stackconfig.StackConfig, stack: str) -> int:
+    started = time.perf_counter()
     evaluation = evaluate(config.values, config.secret_keys, config.canaries, stack=stack)
     if evaluation.error is not None:
         print(f"error: {evaluation.error}", file=sys.stderr)
@@ -57,7 +64,7 @@ def check(stack: str) -> int:
 
     from components import settings as settings_module
 
-    raw = settings_module.RawConfig({k: v for k, v in config.values.items()}, frozenset(config.secret_keys))
+    raw = settings_module.RawConfig(dict(config.values), frozenset(config.secret_keys))
     loaded, _ = settings_module.validate(raw, stack)
     later = missing_later_secrets(loaded) if loaded is not None else []
     missing = _missing_lines(config.placeholders, later)
@@ -83,8 +90,10 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     check_parser = commands.add_parser("check", help="evaluate a stack offline and check it")
     check_parser.add_argument("--stack", default="prod", help="stack name (reads Pulumi.<stack>.yaml)")
+    check_parser.add_argument("--root", type=Path, default=PROJECT_ROOT,
+                              help="folder holding Pulumi.yaml and the stack file (default: this project)")
     args = parser.parse_args(argv)
-    return check(args.stack)
+    return check(args.stack, args.root)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,80 @@
+"""The leak detector and the faithful mocks, proven on small programs with planted leaks."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_command as command
+import pulumi_random as random
+
+from components.secrets_registry import BY_KEY, PROJECT
+from verify import canaries
+from verify.evaluate import Evaluation, evaluate
+from verify.leaks import find_leaks, scan
+from verify.mocks import SECRET_SIG, SECRET_SIG_KEY, is_secret_marker
+
+TOKEN = canaries.for_spec(BY_KEY["cloudflareApiToken"])
+CONFIG = {f"{PROJECT}:cloudflareApiToken": TOKEN.value}
+SECRET_KEYS = {f"{PROJECT}:cloudflareApiToken"}
+CONNECTION = command.remote.ConnectionArgs(host="203.0.113.10", user="root", host_key="ssh-ed25519 AAAA")
+
+
+def leaky_program(leak: bool) -> None:
+    token = pulumi.Config(PROJECT).require_secret("cloudflareApiToken")
+    exposed = pulumi.Output.unsecret(token) if leak else token
+    # 1: a plaintext sibling next to a secret, nested inside a dict.
+    command.remote.Command("nested", connection=CONNECTION, create="true",
+                           triggers=[{"outer": {"kept": token, "copy": exposed}}])
+    # 2: the secret inside a command string.
+    command.remote.Command("argv", connection=CONNECTION, create=exposed.apply(lambda t: f"login --token {t}"))
+    # 3: the secret in a stack export.
+    pulumi.export("token", exposed)
+    # A generated secret: the mock marks `result` secret, as the engine does with additionalSecretOutputs.
+    password = random.RandomPassword("pw", length=24)
+    pulumi.export("password", password.result)
+
+
+def run(leak: bool) -> Evaluation:
+    evaluation = evaluate(CONFIG, SECRET_KEYS, [TOKEN], program=lambda: leaky_program(leak))
+    assert evaluation.error is None and evaluation.crash is None
+    return evaluation
+
+
+def test_every_planted_leak_is_reported() -> None:
+    leaks = find_leaks(run(leak=True))
+    places = {(leak.where, leak.path) for leak in leaks}
+    assert ("command:remote:Command nested", "inputs.triggers[0].outer.copy") in places
+    assert ("command:remote:Command argv", "inputs.create") in places
+    assert ("stack outputs", ".token") in places
+    assert {leak.canary for leak in leaks} == {"cloudflareApiToken"}
+    assert not any("kept" in path for _, path in places), "the value inside the secret marker is fine"
+
+
+def test_the_same_program_without_leaks_is_clean() -> None:
+    assert find_leaks(run(leak=False)) == []
+
+
+def test_mock_monitor_marks_provider_secret_outputs_secret() -> None:
+    evaluation = run(leak=False)
+    assert is_secret_marker(evaluation.stack_outputs["password"])
+    generated = [c for c in evaluation.canaries if c.label.endswith("::pw")]
+    assert generated and generated[0].value == evaluation.stack_outputs["password"]["value"]
+
+
+def test_detector_looks_inside_lists_dicts_and_keys() -> None:
+    needle = [TOKEN]
+    assert scan({"a": [{"b": TOKEN.value}]}, "x", needle)
+    assert scan({TOKEN.value: "key position"}, "x", needle)
+    assert scan(f"prefix {TOKEN.value} suffix", "x", needle)
+    assert not scan({SECRET_SIG_KEY: SECRET_SIG, "value": {"deep": TOKEN.value}}, "x", needle)
+
+
+def test_detector_finds_base64_encoded_copies() -> None:
+    import base64
+
+    encoded = base64.b64encode(TOKEN.value.encode()).decode()
+    assert scan({"data": {"token": encoded}}, "x", [TOKEN])
+
+
+def test_a_marker_that_only_looks_secret_does_not_hide_a_value() -> None:
+    fake = {SECRET_SIG_KEY: "not-the-secret-signature", "value": TOKEN.value}
+    assert scan(fake, "x", [TOKEN])

@@ -1,0 +1,42 @@
+"""Tables the README carries, rendered from the registry and the config schema (a test keeps them equal)."""
+
+from __future__ import annotations
+
+import json
+
+from components.config_schema import ALL_SETTINGS
+from components.secrets_registry import SECRETS, Need
+
+
+def secrets_table() -> str:
+    rows = ["| Key | Source | Format | Rotatable | Consumers |", "|---|---|---|---|---|"]
+    for spec in SECRETS:
+        if spec.generated:
+            source = "generated (override to keep an existing value)"
+        elif spec.need is Need.LATER:
+            source = "supplied after the first deploy"
+        else:
+            source = "supplied, required"
+        rotatable = ("yes: " if spec.rotatable else "no: ") + spec.rotation_note
+        consumers = "<br>".join(spec.consumers)
+        rows.append(f"| `{spec.config_key}` | {source} | {spec.format.description} | {rotatable} | {consumers} |")
+    return "\n".join(rows)
+
+
+def config_table() -> str:
+    rows = ["| Key | Type | Default | Description |", "|---|---|---|---|"]
+    for setting in ALL_SETTINGS:
+        default = "required" if setting.required else f"`{json.dumps(setting.default)}`"
+        rows.append(f"| `{setting.key}` | {setting.type} | {default} | {setting.description} |")
+    return "\n".join(rows)
+
+
+def between(text: str, name: str) -> str:
+    start, end = f"<!-- {name}:start -->\n", f"\n<!-- {name}:end -->"
+    return text[text.index(start) + len(start): text.index(end)]
+
+
+if __name__ == "__main__":
+    print(config_table())
+    print()
+    print(secrets_table())
