@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from components.secrets_registry import SECRETS, Need
 from verify import stackconfig
 from verify.evaluate import PROJECT_ROOT, Evaluation, evaluate
 from verify.stackconfig import StackConfig
@@ -41,8 +42,8 @@ def refs_path(*parts: str) -> Path:
 def base_config() -> StackConfig:
     """The test stack with only the required operator secrets set (as canaries)."""
     config = stackconfig.from_mapping(dict(TEST_STACK))
-    for spec in stackconfig.SECRETS:
-        if spec.need is stackconfig.Need.REQUIRED and not spec.generated:
+    for spec in SECRETS:
+        if spec.need is Need.REQUIRED and not spec.generated:
             config.set_secret(spec)
     return config
 

@@ -17,7 +17,7 @@ from pulumi.runtime import stack as runtime_stack
 from pulumi.runtime.sync_await import _sync_await
 
 from verify.canaries import Canary
-from verify.mocks import CanaryProviders, RecordingMonitor, Registration
+from verify.mocks import CanaryProviders, RecordingMonitor, Registration, unwrap
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = PROJECT_ROOT / "__main__.py"
@@ -41,6 +41,9 @@ class Evaluation:
             raise KeyError(f"{len(matches)} registrations of {type_token} named {name}")
         return matches[0]
 
+    def outputs_by_resource(self) -> dict[str, dict[str, Any]]:
+        return {f"{r.type}::{r.name}": unwrap(r.outputs) for r in self.registrations}
+
     def by_urn(self) -> dict[str, Registration]:
         return {r.urn: r for r in self.registrations}
 
@@ -61,9 +64,13 @@ def evaluate(
     stack: str = "test",
     project: str = "homelab-secrets",
     program: Callable[[], None] | None = None,
+    prior: Evaluation | None = None,
 ) -> Evaluation:
-    """Evaluate a program as `pulumi up` would, against mock providers; never raises for program errors."""
-    providers = CanaryProviders()
+    """Evaluate a program as `pulumi up` would, against mock providers; never raises for program errors.
+
+    With `prior`, that evaluation's outputs stand in for the stack's state (see CanaryProviders).
+    """
+    providers = CanaryProviders(prior.outputs_by_resource() if prior is not None else None)
     monitor = RecordingMonitor(providers)
     logger = logging.getLogger(f"verify.engine.{id(monitor)}")
     logger.propagate = False

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
+import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +31,17 @@ UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 def is_secret_marker(value: Any) -> bool:
     return isinstance(value, dict) and value.get(SECRET_SIG_KEY) == SECRET_SIG
+
+
+def unwrap(value: Any) -> Any:
+    """Plain values: every secret marker replaced by the value it holds."""
+    if is_secret_marker(value):
+        return unwrap(value.get("value"))
+    if isinstance(value, dict):
+        return {k: unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap(v) for v in value]
+    return value
 
 
 def is_resource_reference(value: Any) -> bool:
@@ -78,8 +91,13 @@ def _wrap_secret(value: struct_pb2.Value) -> struct_pb2.Value:
 class CanaryProviders(sdk_mocks.Mocks):
     """Mock providers. Every value a real provider would generate as a secret is a recorded canary."""
 
-    def __init__(self) -> None:
+    def __init__(self, prior_outputs: dict[str, dict[str, Any]] | None = None) -> None:
         self.generated: list[Canary] = []
+        # Outputs of an earlier evaluation ("type::name" -> outputs), standing in for the stack's state:
+        # like the engine, a property in ignoreChanges keeps its old value when the resource exists.
+        self.prior_outputs = prior_outputs or {}
+        self.replacement_trigger = ""
+        self.ignore_changes: list[str] = []
 
     def _remember(self, canary: Canary) -> Canary:
         self.generated.append(canary)
@@ -88,6 +106,10 @@ class CanaryProviders(sdk_mocks.Mocks):
     def new_resource(self, args: sdk_mocks.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
         outputs = dict(args.inputs)
         label = f"{args.typ}::{args.name}"
+        # A provider regenerates a value when the resource is replaced: keepers or the replacement trigger.
+        generation = json.dumps([args.inputs.get("keepers"), self.replacement_trigger], sort_keys=True)
+        if generation != json.dumps([None, ""]):
+            label += f"@{hashlib.sha256(generation.encode()).hexdigest()[:12]}"
         resource_id = f"{args.name}-id"
         if args.typ == "random:index/randomPassword:RandomPassword":
             length = int(args.inputs.get("length", 32))
@@ -117,6 +139,10 @@ class CanaryProviders(sdk_mocks.Mocks):
         elif args.typ == "command:remote:Command":
             outputs.setdefault("stdout", "")
             outputs.setdefault("stderr", "")
+        prior = self.prior_outputs.get(f"{args.typ}::{args.name}")
+        if prior is not None:
+            for path in self.ignore_changes:
+                _copy_path(prior, outputs, _split_path(path))
         return resource_id, outputs
 
     def call(self, args: sdk_mocks.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
@@ -124,6 +150,20 @@ class CanaryProviders(sdk_mocks.Mocks):
             source = str(args.args.get("privateKeyOpenssh") or args.args.get("privateKeyPem") or "")
             return {"publicKeyOpenssh": public_key_for(source or "supplied-private-key"), "id": "public-key"}, []
         return {}, []
+
+
+def _split_path(path: str) -> list[str]:
+    return [part for part in re.split(r'\.|\["|"\]', path) if part]
+
+
+def _copy_path(source: dict[str, Any], target: dict[str, Any], parts: list[str]) -> None:
+    for part in parts[:-1]:
+        if not isinstance(source.get(part), dict):
+            return
+        source = source[part]
+        target = target.setdefault(part, {}) if isinstance(target.get(part, {}), dict) else {}
+    if parts and parts[-1] in source:
+        target[parts[-1]] = source[parts[-1]]
 
 
 def public_key_for(label: str) -> str:
@@ -164,6 +204,11 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
 
     def RegisterResource(self, request: Any) -> Any:
         self._remember_thread_loop()
+        providers = self.mocks
+        assert isinstance(providers, CanaryProviders)
+        providers.replacement_trigger = json_format.MessageToJson(request.replacement_trigger) \
+            if request.HasField("replacement_trigger") else ""
+        providers.ignore_changes = list(request.ignoreChanges)
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type == "pulumi:pulumi:Stack":
             self.stack_urn = response.urn

@@ -130,8 +130,7 @@ def test_server_is_protected_and_uses_the_primary_ip(full_evaluation: Evaluation
     inputs = server.inputs
     assert inputs["deleteProtection"] is True and inputs["rebuildProtection"] is True
     assert inputs["serverType"] == "cx23" and inputs["image"] == "ubuntu-24.04"
-    assert inputs["publicNets"][0]["ipv4"] == int(primary_ip.outputs["id"] if "id" in primary_ip.outputs
-                                                  else 424242)
+    assert inputs["publicNets"][0]["ipv4"] == 424242  # the mock's id of the primary IP
     assert is_secret_marker(inputs["userData"])
     assert server.options.get("ignoreChanges") == ["userData"]
     assert server.options.get("deleteBeforeReplace") is True
@@ -198,7 +197,8 @@ def test_changing_a_secret_changes_its_file_and_the_bootstrap_trigger_only() -> 
     base_config = full_config(include_generated=True)
     base = run(base_config)
     config = base_config.copy()
-    config.set_secret(BY_KEY["authentikBootstrapPassword"], canaries.Canary("p2", "Other" + "x" * 30, "Other" + "x" * 30))
+    other = "Other" + "x" * 30
+    config.set_secret(BY_KEY["authentikBootstrapPassword"], canaries.Canary("p2", other, other))
     assert _bifrost_changes(base, run(config)) == {"bifrost-files-file-env-authentik-workerenv",
                                                    "bifrost-files-bootstrap"}
 
