@@ -318,6 +318,7 @@ def _read_apps(r: _Reader, default_operator: str) -> tuple[AppEntry, ...]:
         return ()
     apps: list[AppEntry] = []
     targets: dict[tuple[str, str], str] = {}
+    resource_names: set[str] = set()
     for index, item in enumerate(parsed):
         app = _read_app(r, index, item, default_operator)
         if app is None:
@@ -330,10 +331,11 @@ def _read_apps(r: _Reader, default_operator: str) -> tuple[AppEntry, ...]:
                       "give one of the two entries another target or namespace in Pulumi.<stack>.yaml")
             continue
         targets[target] = app.name
-        if any(a.resource_name == app.resource_name for a in apps):
+        if app.resource_name in resource_names:
             r.problem(f"apps[{index}].name", f"app {app.name!r} appears twice in namespace {app.namespace}",
                       "rename one of the two entries in Pulumi.<stack>.yaml")
             continue
+        resource_names.add(app.resource_name)
         apps.append(app)
     return tuple(apps)
 

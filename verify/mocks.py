@@ -13,7 +13,6 @@ import hashlib
 import json
 import re
 import threading
-from dataclasses import dataclass, field
 from typing import Any
 
 from google.protobuf import json_format, struct_pb2
@@ -48,18 +47,53 @@ def is_resource_reference(value: Any) -> bool:
     return isinstance(value, dict) and value.get(SECRET_SIG_KEY) == RESOURCE_REF_SIG
 
 
-@dataclass
 class Registration:
-    """One raw RegisterResource request, as the engine would receive it."""
+    """One raw RegisterResource request, as the engine would receive it.
 
-    type: str
-    name: str
-    urn: str
-    parent: str
-    custom: bool
-    inputs: dict[str, Any]  # the raw serialized inputs, secret markers included
-    options: dict[str, Any]  # every other request field: dependencies, provider, protect, ignoreChanges, ...
-    outputs: dict[str, Any] = field(default_factory=dict)  # what the mock provider returned
+    The protobuf request is kept and converted on first use, so recording costs the evaluation nothing.
+    """
+
+    def __init__(self, type: str, name: str, urn: str, parent: str, custom: bool,  # noqa: A002
+                 inputs: dict[str, Any] | None = None, options: dict[str, Any] | None = None,
+                 outputs: dict[str, Any] | None = None, request: Any = None, response_object: Any = None) -> None:
+        self.type = type
+        self.name = name
+        self.urn = urn
+        self.parent = parent
+        self.custom = custom
+        self._inputs = inputs
+        self._options = options
+        self._outputs = outputs
+        self._request = request
+        self._response_object = response_object
+
+    @property
+    def inputs(self) -> dict[str, Any]:
+        """The raw serialized inputs, secret markers included."""
+        if self._inputs is None:
+            self._inputs = _struct_to_python(self._request.object) if self._request is not None else {}
+        return self._inputs
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """Every other request field: dependencies, provider, protect, ignoreChanges, ..."""
+        if self._options is None:
+            options: dict[str, Any] = {}
+            if self._request is not None:
+                options = dict(json_format.MessageToDict(self._request, preserving_proto_field_name=False))
+                options.pop("object", None)
+            self._options = options
+        return self._options
+
+    @property
+    def outputs(self) -> dict[str, Any]:
+        """What the mock provider returned, with provider-declared secret outputs marked secret."""
+        if self._outputs is None:
+            self._outputs = _struct_to_python(self._response_object) if self._response_object is not None else {}
+        return self._outputs
+
+    def __repr__(self) -> str:
+        return f"Registration({self.type} {self.name})"
 
     @property
     def dependencies(self) -> list[str]:
@@ -213,25 +247,15 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
         if request.type == "pulumi:pulumi:Stack":
             self.stack_urn = response.urn
             return response
-        options = json_format.MessageToDict(request, preserving_proto_field_name=False)
-        options.pop("object", None)
-        registration = Registration(
-            type=request.type,
-            name=request.name,
-            urn=response.urn,
-            parent=request.parent,
-            custom=bool(request.custom),
-            inputs=_struct_to_python(request.object),
-            options=options,
-        )
         secret_outputs = set(request.additionalSecretOutputs)
         if secret_outputs:
             for key in secret_outputs:
                 if key in response.object.fields:
                     wrapped = _wrap_secret(response.object.fields[key])
                     response.object.fields[key].CopyFrom(wrapped)
-        registration.outputs = _struct_to_python(response.object)
-        self.registrations.append(registration)
+        self.registrations.append(Registration(
+            type=request.type, name=request.name, urn=response.urn, parent=request.parent,
+            custom=bool(request.custom), request=request, response_object=response.object))
         return resource_pb2.RegisterResourceResponse(urn=response.urn, id=response.id, object=response.object)
 
     def Invoke(self, request: Any) -> Any:
