@@ -6,6 +6,7 @@ from components import outputs
 from components.bifrost.delivery import BifrostFiles
 from components.bifrost.server import BifrostServer
 from components.bootstrap_secrets import BootstrapSecrets
+from components.cluster import ClusterPlatform
 from components.settings import ConfigError, RawConfig, load
 
 try:
@@ -22,3 +23,7 @@ if settings.bifrost.enabled:
     outputs.export_bifrost(settings, secrets, bifrost_server)
 
 outputs.export_common(settings, secrets)
+
+if settings.cluster.enabled:
+    cluster = ClusterPlatform("cluster", settings, secrets)
+    outputs.export_cluster(cluster)

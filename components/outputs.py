@@ -6,7 +6,9 @@ import pulumi
 
 from components.bifrost.server import BifrostServer
 from components.bootstrap_secrets import BootstrapSecrets
-from components.settings import Settings, missing_later_secrets
+from components.cluster import ClusterPlatform
+from components.secrets_registry import SECRETS
+from components.settings import Settings, missing_later_secrets, secret_in_scope
 
 
 def pending_steps(settings: Settings) -> list[str]:
@@ -17,12 +19,31 @@ def pending_steps(settings: Settings) -> list[str]:
     ]
 
 
+def rotation_status(settings: Settings) -> dict[str, dict[str, object]]:
+    """Per secret: where its value comes from and, for generated ones, the rotation counter. No value, no hash."""
+    status: dict[str, dict[str, object]] = {}
+    for spec in SECRETS:
+        if not secret_in_scope(spec, settings.bifrost.enabled, settings.cluster.enabled):
+            continue
+        if spec.name in settings.supplied:
+            status[spec.config_key] = {"source": "supplied", "rotatable": spec.rotatable}
+        elif spec.generated:
+            status[spec.config_key] = {"source": "generated", "generation": settings.generations[spec.name],
+                                       "rotatable": spec.rotatable}
+        else:
+            status[spec.config_key] = {"source": "not set", "rotatable": spec.rotatable}
+    return status
+
+
 def export_common(settings: Settings, secrets: BootstrapSecrets) -> None:
     pulumi.export("pendingSteps", pending_steps(settings))
-    pulumi.export("suppliedSecrets", sorted(settings.supplied))
+    pulumi.export("rotationStatus", rotation_status(settings))
     if secrets.netbird_owner_password is not None:
         # Encrypted in state; read it once with `pulumi stack output --show-secrets netbirdOwnerPassword`.
         pulumi.export("netbirdOwnerPassword", secrets.netbird_owner_password)
+    admin_password = secrets.optional("authentik_bootstrap_password")
+    if admin_password is not None and "authentik_bootstrap_password" not in settings.supplied:
+        pulumi.export("authentikAdminPassword", admin_password)
 
 
 def export_bifrost(settings: Settings, secrets: BootstrapSecrets, server: BifrostServer) -> None:
@@ -44,3 +65,11 @@ def export_bifrost(settings: Settings, secrets: BootstrapSecrets, server: Bifros
     if generated_key:
         # Encrypted in state; the operator reads it on purpose with --show-secrets.
         pulumi.export("bifrostDeployKey", server.deploy_key.private_key)
+
+
+def export_cluster(cluster: ClusterPlatform) -> None:
+    """Names of every cluster Secret created or synced (per namespace), the releases, the cluster's next steps."""
+    plan = cluster.plan
+    pulumi.export("clusterSecrets", plan.secret_names())
+    pulumi.export("clusterReleases", {pin.release_name: f"{pin.chart} {pin.version}" for pin in plan.releases})
+    pulumi.export("clusterPendingSteps", list(plan.pending))

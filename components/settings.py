@@ -101,6 +101,7 @@ class ClusterSettings:
     install_argocd: bool
     cloudflare_secret_key: str
     argocd_host: str
+    authentik_host: str  # the OIDC issuer of Argo CD; read here too so the cluster works without Bifrost
     apps: tuple[AppEntry, ...]
 
 
@@ -231,6 +232,11 @@ class _Reader:
 def _quote_plain(value: str) -> str:
     shown = value if len(value) <= 80 else value[:77] + "..."
     return json.dumps(shown)
+
+
+def duration_seconds(interval: str) -> int:
+    units = {"s": 1, "m": 60, "h": 3600}
+    return sum(int(number) * units[unit] for number, unit in re.findall(r"([0-9]+)([smh])", interval))
 
 
 def is_domain_name(value: str) -> bool:
@@ -383,6 +389,8 @@ def _read_app(r: _Reader, index: int, item: Any, default_operator: str) -> AppEn
     if operator and operator not in SYNC_OPERATORS:
         r.problem(f"{where}.operator", f"must be one of {', '.join(SYNC_OPERATORS)} ({_quote_plain(operator)})",
                   fix)
+    elif operator == "infisical-operator" and _DURATION.fullmatch(interval) and duration_seconds(interval) < 5:
+        r.problem(f"{where}.refreshInterval", "must be at least 5s for the Infisical operator", fix)
     keys = item.get("keys")
     pairs: list[tuple[str, str]] = []
     if not isinstance(keys, dict) or not keys:
@@ -404,7 +412,7 @@ def _read_app(r: _Reader, index: int, item: Any, default_operator: str) -> AppEn
 def _read_cluster(r: _Reader, enabled: bool) -> ClusterSettings:
     if not enabled:
         return ClusterSettings(False, "", "homelab", "prod", "external-secrets", False, False, False, False,
-                               "api-token", "", ())
+                               "api-token", "", "", ())
     default_operator = r.choice("defaultSyncOperator", SYNC_OPERATORS)
     project_slug = r.text("infisicalProjectSlug", "homelab")
     if not is_dns_label(project_slug):
@@ -430,8 +438,15 @@ def _read_cluster(r: _Reader, enabled: bool) -> ClusterSettings:
         install_argocd=r.boolean("installArgocd"),
         cloudflare_secret_key=secret_key,
         argocd_host=r.domain("argocdHost", "argocd.example.com", required=False),
+        authentik_host=_optional_authentik_host(r),
         apps=_read_apps(r, default_operator),
     )
+
+
+def _optional_authentik_host(r: _Reader) -> str:
+    """authentikHost for the cluster alone: optional there; a bad value is reported by the Bifrost reader."""
+    value = r.raw.get("authentikHost") or ""
+    return value if is_domain_name(value) else ""
 
 
 def secret_in_scope(spec: SecretSpec, bifrost: bool, cluster: bool) -> bool:

@@ -120,6 +120,8 @@ CASES = [
     Case("empty-key-map", app(0, keys={}), "homelab-secrets:apps[0].keys", "apps[0]"),
     Case("remote-key-with-dollar", app(0, keys={"A": "B$C"}), "homelab-secrets:apps[0].keys.A", "apps[0]"),
     Case("bad-interval", app(0, refreshInterval="1 hour"), "homelab-secrets:apps[0].refreshInterval", "apps[0]"),
+    Case("infisical-resync-too-short", app(1, refreshInterval="2s"), "homelab-secrets:apps[1].refreshInterval",
+         "apps[1]"),
     Case("unknown-operator", app(0, operator="vault"), "homelab-secrets:apps[0].operator", "apps[0]"),
     Case("missing-app-path", app(0, path=None), "homelab-secrets:apps[0].path", "apps[0]"),
     Case("public-key-without-private", plain("sshPublicKey", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI" + "A" * 43),

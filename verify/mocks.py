@@ -53,7 +53,7 @@ class Registration:
     The protobuf request is kept and converted on first use, so recording costs the evaluation nothing.
     """
 
-    def __init__(self, type: str, name: str, urn: str, parent: str, custom: bool,  # noqa: A002
+    def __init__(self, type: str, name: str, urn: str, parent: str, custom: bool,
                  inputs: dict[str, Any] | None = None, options: dict[str, Any] | None = None,
                  outputs: dict[str, Any] | None = None, request: Any = None, response_object: Any = None) -> None:
         self.type = type
