@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pulumi
 import pulumi_command as command
-import pulumi_random as random
 
 from components.bifrost import render, scripts
 from components.bifrost.cloud_init import BIFROST_DIR
 from components.bifrost.render import RenderedFile
 from components.bifrost.server import BifrostServer
 from components.bootstrap_secrets import BootstrapSecrets
+from components.digests import DigestKey
 from components.secret_output import secret
 from components.settings import Settings
 
@@ -50,8 +50,7 @@ class BifrostFiles(pulumi.ComponentResource):
             per_dial_timeout=10,
         )
         child = pulumi.ResourceOptions(parent=self)
-        digest_key = random.RandomBytes(f"{name}-digest-key", length=32, opts=child)
-        self._digest_key = secret(digest_key.hex)
+        self._digests = DigestKey(f"{name}-digest-key", self)
 
         ready = command.remote.Command(
             f"{name}-ready", connection=self.connection, create=scripts.wait_for_cloud_init(),
@@ -110,8 +109,7 @@ class BifrostFiles(pulumi.ComponentResource):
             lambda plain: rendered.render(bifrost, plain)))
 
     def _digest(self, content: pulumi.Output[str]) -> pulumi.Output[str]:
-        return secret(pulumi.Output.all(self._digest_key, content).apply(
-            lambda pair: render.keyed_digest(pair[0], pair[1])))
+        return self._digests.of(content=content)
 
     def _write(self, name: str, path: str, slug: str, content: pulumi.Output[str],
                opts: pulumi.ResourceOptions, guard_store_key: bool = False) -> command.remote.Command:

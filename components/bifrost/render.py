@@ -6,8 +6,6 @@ files that contain it, and each container's env file holds only what that contai
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -19,6 +17,7 @@ from components.settings import BifrostSettings
 COMPOSE_PROJECT = "bifrost"
 NETBIRD_LISTEN_ADDRESS = ":80"  # Traefik terminates TLS and forwards HTTP and h2c gRPC
 NETBIRD_DATA_DIR = "/var/lib/netbird/"
+TRAEFIK_ADDRESS = "172.30.0.10/32"  # Traefik's fixed address on the compose network (docker-compose.yml)
 
 Values = Mapping[str, str]
 Renderer = Callable[[BifrostSettings, Values], str]
@@ -73,18 +72,13 @@ def authentik_worker_env(settings: BifrostSettings, values: Values) -> str:
 
 
 def netbird_proxy_env(settings: BifrostSettings, values: Values) -> str:
-    return dotenv.render([
-        ("NB_PROXY_TOKEN", values["netbird_proxy_token"]),
-        ("NB_PROXY_MANAGEMENT_ADDRESS", f"https://{settings.netbird_host}:443"),
-        ("NB_PROXY_DOMAIN", settings.netbird_host),
-    ])
+    return dotenv.render([("NB_PROXY_TOKEN", values["netbird_proxy_token"])])
 
 
 def netbird_agent_env(settings: BifrostSettings, values: Values) -> str:
     return dotenv.render([
         ("NB_SETUP_KEY", values["netbird_setup_key"]),
         ("NB_MANAGEMENT_URL", f"https://{settings.netbird_host}"),
-        ("NB_HOSTNAME", "bifrost"),
     ])
 
 
@@ -113,7 +107,7 @@ def netbird_config(settings: BifrostSettings, values: Values) -> str:
                 "owner": {"email": settings.admin_email, "password": values["netbird_owner_password_hash"]},
             },
             "store": {"engine": "sqlite", "dsn": "", "encryptionKey": values["netbird_store_key"]},
-            "reverseProxy": {"trustedHTTPProxiesCount": 1},
+            "reverseProxy": {"trustedHTTPProxies": [TRAEFIK_ADDRESS]},
         }
     }
     return yaml.safe_dump(document, sort_keys=False, width=1000)
@@ -150,7 +144,3 @@ SECRET_FILES: tuple[RenderedFile, ...] = (
 DOTENV_PATH = ".env"
 SUBDIRECTORIES = ("env", "netbird")
 
-
-def keyed_digest(key: str, content: str) -> str:
-    """A digest that changes only with the content and reveals nothing about it without the key."""
-    return hmac.new(key.encode(), content.encode(), hashlib.sha256).hexdigest()

@@ -11,6 +11,7 @@ from components.cluster import constants as c
 from components.cluster import manifests
 from components.cluster.base import ClusterBase
 from components.cluster.plan import BootstrapSecret, ClusterPlan
+from components.digests import DigestKey
 from components.settings import ClusterSettings
 
 ENCRYPTION_KEY_GUARD = "infisical-encryption-key-guard"
@@ -52,7 +53,8 @@ class ClusterBootstrapSecrets(pulumi.ComponentResource):
     """
 
     def __init__(self, name: str, plan: ClusterPlan, cluster: ClusterSettings, secrets: BootstrapSecrets,
-                 base: ClusterBase, allow_key_change: bool, opts: pulumi.ResourceOptions | None = None) -> None:
+                 base: ClusterBase, allow_key_change: bool, digests: DigestKey,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("homelab:cluster:BootstrapSecrets", name, None, opts)
         self.secrets: dict[str, k8s.core.v1.Secret] = {}
         self.infisical_digest: pulumi.Output[str] | None = None  # of infisical-secrets' content
@@ -67,8 +69,7 @@ class ClusterBootstrapSecrets(pulumi.ComponentResource):
             assert tuple(data) == secret.keys, f"{secret.name}: keys {tuple(data)} != plan {secret.keys}"
             guards = [self.key_guard] if "infisical_encryption_key" in secret.secrets else []
             if secret.name == c.SECRET_INFISICAL:
-                digest: pulumi.Output[str] = pulumi.Output.all(**data).apply(manifests.content_digest)
-                self.infisical_digest = pulumi.Output.secret(digest)
+                self.infisical_digest = digests.of(**data)
             self.secrets[secret.name] = k8s.core.v1.Secret(
                 secret.resource_name,
                 metadata=k8s.meta.v1.ObjectMetaArgs(

@@ -29,6 +29,7 @@ KEY_OIDC_CLIENT_SECRET: Final = "clientSecret"
 
 # Labels and annotations.
 BOOTSTRAP_LABEL: Final = "homelab-secrets.io/bootstrap"  # a policy pack finds bootstrap Secrets by it
+CREDENTIALS_DIGEST_ANNOTATION: Final = "homelab-secrets.io/credentials-digest"  # re-syncs on rotation
 BOOTSTRAP_DIGEST_ANNOTATION: Final = "homelab-secrets.io/bootstrap-digest"  # rolls pods when their Secret changes
 ARGOCD_PART_OF_LABEL: Final = "app.kubernetes.io/part-of"  # Argo CD resolves `$<secret>:<key>` only with it
 ARGOCD_SYNC_OPTIONS: Final = "argocd.argoproj.io/sync-options"

@@ -7,6 +7,7 @@ the bootstrap Secrets and the Helm values blob Argo CD hands to the Infisical ch
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from components.cluster import constants as c
@@ -43,17 +44,6 @@ def infisical_helm_values_blob(postgres_password: str, redis_password: str) -> s
         "redis": {"auth": {"password": redis_password}},
     }
     return str(yaml.safe_dump(document, sort_keys=True, default_flow_style=False))
-
-
-def content_digest(values: dict[str, str]) -> str:
-    """A short digest of a Secret's content, to roll the pods that read it. One-way: the keys it covers
-    are high-entropy random values (their format rules require it), so the digest reveals none of them."""
-    import hashlib
-
-    hasher = hashlib.sha256()
-    for key in sorted(values):
-        hasher.update(key.encode() + b"\0" + values[key].encode() + b"\0")
-    return hasher.hexdigest()[:16]
 
 
 def seconds(interval: str) -> int:
@@ -158,7 +148,7 @@ def infisical_secret(app: AppEntry, project_slug: str, environment_slug: str, in
     }
 
 
-def sync_metadata(app: AppEntry, annotations: dict[str, str] | None = None) -> dict[str, Any]:
+def sync_metadata(app: AppEntry, annotations: Mapping[str, Any] | None = None) -> dict[str, Any]:
     metadata: dict[str, Any] = {
         "name": app.secret_name,
         "namespace": app.namespace,

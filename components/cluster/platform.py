@@ -10,6 +10,7 @@ from components.cluster.bootstrap import ClusterBootstrapSecrets
 from components.cluster.plan import ClusterPlan, make_plan
 from components.cluster.releases import ClusterReleases
 from components.cluster.sync import RuntimeSync
+from components.digests import DigestKey
 from components.secrets_registry import SECRETS, Scope
 from components.settings import Settings
 
@@ -30,10 +31,11 @@ class ClusterPlatform(pulumi.ComponentResource):
         self.plan: ClusterPlan = plan
         child = pulumi.ResourceOptions(parent=self)
         self.base = ClusterBase("cluster-base", plan, secrets.value("kubeconfig"), child)
+        digests = DigestKey("cluster-digest-key", self)
         self.bootstrap = ClusterBootstrapSecrets("cluster-bootstrap", plan, settings.cluster, secrets, self.base,
-                                                 settings.allow_data_key_change, child)
+                                                 settings.allow_data_key_change, digests, child)
         self.releases = ClusterReleases("cluster-releases", plan, settings.cluster, secrets, self.base,
                                         self.bootstrap, child)
         self.sync = RuntimeSync("cluster-sync", plan, settings.cluster, self.base, self.bootstrap, self.releases,
-                                child)
+                                secrets, digests, child)
         self.register_outputs({})

@@ -209,7 +209,8 @@ def test_one_store_and_one_resource_per_catalog_app(full_evaluation: Evaluation)
     assert set(by_name(full_evaluation, INFISICAL_SECRET)) == {"n8n-n8n"}
     infisical_secret = by_name(full_evaluation, INFISICAL_SECRET)["n8n-n8n"]
     annotations = infisical_secret.inputs["metadata"]["annotations"]
-    assert annotations == {c.ARGOCD_SYNC_OPTIONS: "ServerSideApply=false"}
+    assert annotations[c.ARGOCD_SYNC_OPTIONS] == "ServerSideApply=false"
+    assert set(annotations) == {c.ARGOCD_SYNC_OPTIONS, c.CREDENTIALS_DIGEST_ANNOTATION}
 
 
 def test_without_machine_identity_nothing_syncs_and_a_step_says_why(first_deploy_evaluation: Evaluation) -> None:

@@ -70,6 +70,35 @@ def test_compose_dotenv_holds_no_secret() -> None:
 
 
 def test_keyed_digest_is_deterministic_keyed_and_content_bound() -> None:
-    assert render.keyed_digest("k", "content") == render.keyed_digest("k", "content")
-    assert render.keyed_digest("k", "content") != render.keyed_digest("k2", "content")
-    assert render.keyed_digest("k", "content") != render.keyed_digest("k", "content2")
+    from components.digests import keyed_digest
+
+    assert keyed_digest("k", "content") == keyed_digest("k", "content")
+    assert keyed_digest("k", "content") != keyed_digest("k2", "content")
+    assert keyed_digest("k", "content") != keyed_digest("k", "content2")
+
+
+def test_digest_text_is_order_free_and_delimited() -> None:
+    from components.digests import digest_of
+
+    assert digest_of({"a": "1", "b": "2"}) == digest_of({"b": "2", "a": "1"})
+    assert digest_of({"a": "1b=2"}) != digest_of({"a": "1", "b": "2"})
+
+
+def test_rendered_files_match_the_compose_contract() -> None:
+    from tests.bifrost_stack import contract
+
+    values = nasty_values()
+    rendered_paths = {f.path for f in render.SECRET_FILES} | {render.DOTENV_PATH}
+    assert rendered_paths == set(contract.RENDERED_FILES)
+    for rendered in render.SECRET_FILES:
+        if rendered.path in contract.ENV_FILES:
+            assert tuple(parse(rendered.render(SETTINGS, values))) == contract.ENV_FILES[rendered.path]
+    assert {f.path for f in render.SECRET_FILES if f.optional_secret} == set(contract.OPTIONAL_ENV_FILES)
+    assert tuple(parse(render.compose_dotenv(SETTINGS, "00"))) == contract.DOTENV_KEYS
+
+
+def test_traefik_is_the_trusted_proxy_of_netbird() -> None:
+    from components.bifrost.delivery import STATIC_DIR
+
+    compose = (STATIC_DIR / "docker-compose.yml").read_text(encoding="utf-8")
+    assert f"ipv4_address: {render.TRAEFIK_ADDRESS.removesuffix('/32')}" in compose
