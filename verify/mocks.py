@@ -168,7 +168,11 @@ class CanaryProviders(sdk_mocks.Mocks):
             outputs["ipv6Address"] = "2001:db8::1"
             outputs["status"] = "running"
             resource_id = "515151"
-        elif args.typ in ("hcloud:index/sshKey:SshKey", "hcloud:index/firewall:Firewall"):
+        elif args.typ == "hcloud:index/sshKey:SshKey":
+            # A new public key means a new Hetzner SSH key, hence a new id.
+            identity = f"{args.name}:{args.inputs.get('publicKey', '')}"
+            resource_id = str(int(hashlib.sha256(identity.encode()).hexdigest()[:6], 16))
+        elif args.typ == "hcloud:index/firewall:Firewall":
             resource_id = str(int(hashlib.sha256(args.name.encode()).hexdigest()[:6], 16))
         elif args.typ == "command:remote:Command":
             outputs.setdefault("stdout", "")
@@ -208,9 +212,13 @@ def public_key_for(label: str) -> str:
 class RecordingMonitor(sdk_mocks.MockMonitor):
     """A mock monitor that keeps every raw request and honours additionalSecretOutputs."""
 
-    def __init__(self, providers: CanaryProviders) -> None:
+    def __init__(self, providers: CanaryProviders, prior: list[Registration] | None = None) -> None:
         super().__init__(providers)
         self.registrations: list[Registration] = []
+        # The engine's view of an earlier run, used for its protect rule: replacing a resource that is
+        # protected both in state and in the program fails the update.
+        self._prior = {(r.type, r.name): r for r in prior or []}
+        self.engine_errors: list[str] = []
         self.stack_outputs: dict[str, Any] = {}
         self.stack_urn = ""
         self._thread_loops: dict[int, asyncio.AbstractEventLoop] = {}
@@ -253,10 +261,26 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
                 if key in response.object.fields:
                     wrapped = _wrap_secret(response.object.fields[key])
                     response.object.fields[key].CopyFrom(wrapped)
-        self.registrations.append(Registration(
+        registration = Registration(
             type=request.type, name=request.name, urn=response.urn, parent=request.parent,
-            custom=bool(request.custom), request=request, response_object=response.object))
+            custom=bool(request.custom), request=request, response_object=response.object)
+        self._check_protected_replacement(registration)
+        self.registrations.append(registration)
         return resource_pb2.RegisterResourceResponse(urn=response.urn, id=response.id, object=response.object)
+
+    def _check_protected_replacement(self, registration: Registration) -> None:
+        old = self._prior.get((registration.type, registration.name))
+        if old is None or not (old.options.get("protect") and registration.options.get("protect")):
+            return
+        replaced = old.options.get("replacementTrigger") != registration.options.get("replacementTrigger")
+        # Every input of a pulumi-random resource forces a replacement (keepers above all).
+        if registration.type.startswith("random:"):
+            replaced = replaced or unwrap(old.inputs) != unwrap(registration.inputs)
+        if replaced:
+            self.engine_errors.append(
+                f'unable to replace resource "{registration.urn}"\nas it is currently marked for protection. '
+                "To unprotect the resource, remove the `protect` flag from the resource in your Pulumi "
+                "program and run `pulumi up`")
 
     def Invoke(self, request: Any) -> Any:
         self._remember_thread_loop()

@@ -68,8 +68,9 @@ class BifrostServer(pulumi.ComponentResource):
             rebuild_protection=protected,
             labels=labels,
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
-                # Hetzner replaces a server whose user_data changes; only `serverReplacement: replace` lets it.
-                ignore_changes=[] if bifrost.server_replacement == "replace" else ["userData"],
+                # Hetzner replaces a server whose user_data or SSH keys change (the keys are only installed at
+                # creation anyway); only `serverReplacement: replace` lets such a change through.
+                ignore_changes=[] if bifrost.server_replacement == "replace" else ["userData", "sshKeys"],
                 delete_before_replace=True,
             )),
         )
