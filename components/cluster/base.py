@@ -5,6 +5,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.cluster import core_kinds
 from components.cluster.plan import ClusterPlan
 
 
@@ -28,9 +29,9 @@ class ClusterBase(pulumi.ComponentResource):
             delete_unreachable=False,  # an unreachable cluster fails the update instead of dropping state
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.namespaces: dict[str, k8s.core.v1.Namespace] = {}
+        self.namespaces: dict[str, core_kinds.Namespace] = {}
         for namespace in plan.namespaces:
-            self.namespaces[namespace] = k8s.core.v1.Namespace(
+            self.namespaces[namespace] = core_kinds.Namespace(
                 namespace,
                 metadata={"name": namespace, "labels": {"app.kubernetes.io/managed-by": "pulumi"}},
                 opts=self.child(retain_on_delete=True),

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pulumi
-import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components.bootstrap_secrets import BootstrapSecrets
 from components.cluster import constants as c
-from components.cluster import manifests
+from components.cluster import core_kinds, manifests
 from components.cluster.base import ClusterBase
 from components.cluster.plan import BootstrapSecret, ClusterPlan
 from components.digests import DigestKey
@@ -56,7 +55,7 @@ class ClusterBootstrapSecrets(pulumi.ComponentResource):
                  base: ClusterBase, allow_key_change: bool, digests: DigestKey,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("homelab:cluster:BootstrapSecrets", name, None, opts)
-        self.secrets: dict[str, k8s.core.v1.Secret] = {}
+        self.secrets: dict[str, core_kinds.Secret] = {}
         self.infisical_digest: pulumi.Output[str] | None = None  # of infisical-secrets' content
         self.key_guard = random.RandomId(
             ENCRYPTION_KEY_GUARD,
@@ -70,11 +69,9 @@ class ClusterBootstrapSecrets(pulumi.ComponentResource):
             guards = [self.key_guard] if "infisical_encryption_key" in secret.secrets else []
             if secret.name == c.SECRET_INFISICAL:
                 self.infisical_digest = digests.of(**data)
-            self.secrets[secret.name] = k8s.core.v1.Secret(
+            self.secrets[secret.name] = core_kinds.Secret(
                 secret.resource_name,
-                metadata=k8s.meta.v1.ObjectMetaArgs(
-                    **manifests.bootstrap_metadata(secret.name, secret.namespace, dict(secret.extra_labels))),
-                type="Opaque",
+                metadata=manifests.bootstrap_metadata(secret.name, secret.namespace, dict(secret.extra_labels)),
                 string_data=data,
                 opts=base.child(depends_on=[base.namespaces[secret.namespace], *guards],
                                 retain_on_delete=secret.retain_on_delete, parent=self),
