@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from verify.evaluate import PROJECT_ROOT, Evaluation
-from verify.mocks import Registration, is_secret_marker
+from verify.mocks import Registration, is_secret_marker, unwrap
 
 Check = Callable[[Evaluation], list[str]]
 
@@ -49,24 +49,13 @@ CUSTOM_RESOURCE_API_VERSIONS = {
 _CRD_SCHEMA_DIRS = {"external-secrets.io": "eso", "secrets.infisical.com": "infisical"}
 
 
-def unwrap_secrets(value: Any) -> Any:
-    """The value with every secret marker replaced by what it wraps (to validate shapes, never to print)."""
-    if is_secret_marker(value):
-        return unwrap_secrets(value.get("value"))
-    if isinstance(value, dict):
-        return {key: unwrap_secrets(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [unwrap_secrets(item) for item in value]
-    return value
-
-
 def kubernetes_objects(evaluation: Evaluation) -> list[tuple[Registration, dict[str, Any]]]:
     """Every Kubernetes object the program registers (Helm releases aside), as the manifest it applies."""
     objects = []
     for registration in evaluation.registrations:
         if not registration.type.startswith("kubernetes:") or registration.type == HELM_RELEASE_TYPE:
             continue
-        manifest = {key: unwrap_secrets(value) for key, value in registration.inputs.items()
+        manifest = {key: unwrap(value) for key, value in registration.inputs.items()
                     if not key.startswith("__")}
         objects.append((registration, manifest))
     return objects

@@ -48,6 +48,6 @@ def release(evaluation: Evaluation, key: str) -> Registration:
 
 
 def plain(value: Any) -> Any:
-    from verify.checks import unwrap_secrets
+    from verify.mocks import unwrap
 
-    return unwrap_secrets(value)
+    return unwrap(value)

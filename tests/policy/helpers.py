@@ -17,15 +17,7 @@ EXTERNAL_SECRET = "kubernetes:external-secrets.io/v1:ExternalSecret"
 WRITE_SCRIPT = "set -eu\numask 077\ncat > /etc/bifrost/.env.tmp && mv /etc/bifrost/.env.tmp /etc/bifrost/.env\n"
 
 
-def unwrap_secrets(value: Any) -> Any:
-    """Raw registration inputs as a policy sees them: every secret marker replaced by its value."""
-    if isinstance(value, dict):
-        if value.get(SECRET_SIG_KEY) == SECRET_SIG:
-            return unwrap_secrets(value.get("value"))
-        return {key: unwrap_secrets(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [unwrap_secrets(item) for item in value]
-    return value
+
 
 
 def secret(value: Any) -> dict[str, Any]:

@@ -17,9 +17,9 @@ from pulumi_policy import ResourceValidationPolicy
 from policy import rules
 from policy.pack import build_policies
 from tests.policy.engine import analyze
-from tests.policy.helpers import secret, unwrap_secrets
+from tests.policy.helpers import secret
 from verify.evaluate import Evaluation
-from verify.mocks import SECRET_SIG, Registration
+from verify.mocks import SECRET_SIG, Registration, unwrap
 
 # What each rule must examine, stated without the rule's own type tables.
 GUARDED: dict[str, Callable[[Registration], bool]] = {
@@ -52,7 +52,7 @@ def test_real_program_violates_no_rule(evaluation: Evaluation) -> None:
     examined = dict.fromkeys(GUARDED, 0)
     found: list[str] = []
     for registration in evaluation.registrations:
-        props = unwrap_secrets(registration.inputs)
+        props = unwrap(registration.inputs)
         assert SECRET_SIG not in json.dumps(props)
         for rule in rules.RULES:
             if not rule.applies(registration.type):
@@ -68,11 +68,11 @@ def test_real_program_violates_no_rule(evaluation: Evaluation) -> None:
 
 def test_rules_saw_what_they_are_about(evaluation: Evaluation) -> None:
     """The narrower scopes (file writers, bootstrap Secrets) are found where the program has them."""
-    commands = [unwrap_secrets(r.inputs) for r in evaluation.registrations if r.type == rules.COMMAND]
+    commands = [unwrap(r.inputs) for r in evaluation.registrations if r.type == rules.COMMAND]
     writers = [props for props in commands if rules.file_write_reasons(props)]
     with_stdin = [props for props in commands if "stdin" in props]
     assert len(writers) >= len(with_stdin)
-    secrets = [unwrap_secrets(r.inputs) for r in evaluation.registrations if r.type == rules.SECRET]
+    secrets = [unwrap(r.inputs) for r in evaluation.registrations if r.type == rules.SECRET]
     labelled = [props for props in secrets
                 if (props.get("metadata") or {}).get("labels", {}).get(rules.BOOTSTRAP_LABEL) == "true"]
     assert [props for props in secrets if rules.is_bootstrap_secret(props)] == labelled
@@ -96,6 +96,6 @@ def test_a_violation_in_a_registration_would_be_caught(full_evaluation: Evaluati
         pytest.skip("the program registers no remote Command yet")
     inputs = dict(broken[0].inputs)
     inputs["environment"] = {"LEAK": "x"}
-    inputs["connection"] = secret({**unwrap_secrets(inputs["connection"]), "hostKey": ""})
+    inputs["connection"] = secret({**unwrap(inputs["connection"]), "hostKey": ""})
     found = analyze(policies, rules.COMMAND, inputs)
     assert {"remote-command-no-environment", "remote-connection-host-key"} <= set(found)

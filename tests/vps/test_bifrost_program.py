@@ -15,21 +15,10 @@ from tests.conftest import full_config, run
 from verify import canaries
 from verify.evaluate import Evaluation
 from verify.leaks import find_leaks
-from verify.mocks import Registration, is_secret_marker
+from verify.mocks import Registration, is_secret_marker, unwrap
 
 COMMAND = "command:remote:Command"
 COPY = "command:remote:CopyToRemote"
-
-
-def unwrap(value: Any) -> Any:
-    """Plain values: secret markers replaced by what they hold."""
-    if is_secret_marker(value):
-        return unwrap(value["value"])
-    if isinstance(value, dict):
-        return {k: unwrap(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [unwrap(v) for v in value]
-    return value
 
 
 def remote(evaluation: Evaluation) -> list[Registration]:
@@ -224,11 +213,15 @@ def test_optional_files_are_empty_until_their_secret_is_set() -> None:
     assert any("homelab-secrets:netbirdSetupKey" in step for step in steps)
 
 
-def test_stack_outputs_hold_no_plain_secret(overridden_evaluation: Evaluation) -> None:
-    outputs = overridden_evaluation.stack_outputs
+def test_stack_outputs_hold_no_plain_secret(full_evaluation: Evaluation, overridden_evaluation: Evaluation) -> None:
+    outputs = full_evaluation.stack_outputs
     assert {"bifrostIpv4", "bifrostIpv6", "bifrostHosts", "bifrostSsh", "pendingSteps"} <= outputs.keys()
-    assert is_secret_marker(outputs["netbirdOwnerPassword"]) if "netbirdOwnerPassword" in outputs else True
     assert outputs["bifrostIpv4"] == "203.0.113.10"
+    # First passwords and the generated deploy key are exported, encrypted, only while generated.
+    for name in ("netbirdOwnerPassword", "authentikAdminPassword", "bifrostDeployKey"):
+        assert is_secret_marker(outputs[name]), name
+    supplied = overridden_evaluation.stack_outputs
+    assert "netbirdOwnerPassword" not in supplied and "authentikAdminPassword" not in supplied
 
 
 @pytest.mark.skipif(shutil.which("cloud-init") is None,
