@@ -7,7 +7,7 @@ endif
 STACK ?= prod
 RUN := $(UV) run --locked --quiet
 
-.PHONY: setup check test lint typecheck bench
+.PHONY: setup check charts test lint typecheck bench
 
 setup:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -15,6 +15,9 @@ setup:
 
 check: setup
 	@$(RUN) python -m verify check --stack $(STACK)
+
+charts: setup
+	@$(RUN) python -m verify charts fetch
 
 test: setup
 	@$(RUN) pytest -q

@@ -75,6 +75,26 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("installInfisicalOperator", "boolean", "Install the Infisical secrets-operator chart.", True),
     SettingSpec("installInfisical", "boolean", "Install Infisical (infisical-standalone) with Helm.", True),
     SettingSpec("installArgocd", "boolean", "Install Argo CD with Helm.", True),
+    SettingSpec("infisicalApiUrl", "string",
+                "API URL of an existing Infisical, only with installInfisical false (e.g. "
+                "http://infisical.infisical.svc.cluster.local:8080/api). Otherwise the operators use the installed "
+                "Infisical's in-cluster Service.", ""),
+    SettingSpec("installCertManager", "boolean",
+                "Install cert-manager (CRDs included) and its Let's Encrypt ClusterIssuer (Cloudflare DNS-01).",
+                True),
+    SettingSpec("installCloudNativePg", "boolean",
+                "Install the CloudNativePG operator that runs Infisical's PostgreSQL; turn it off when the "
+                "cluster already runs one.", True),
+    SettingSpec("ingressClass", "string",
+                "An existing IngressClass for the Infisical and Argo CD Ingresses (with cert-manager TLS). Empty: "
+                "no Ingress; no ingress controller is ever installed.", ""),
+    SettingSpec("acmeEnvironment", "string",
+                "Let's Encrypt directory of the cluster's ClusterIssuer: production or staging.", "production"),
+    SettingSpec("argocdAdminGroup", "string",
+                "Authentik group whose members get Argo CD's role:admin through SSO.", "argocd-admins"),
+    SettingSpec("argocdDefaultRole", "string",
+                "Argo CD role of every other SSO user (policy.default): role:readonly, or empty for none.",
+                "role:readonly"),
     SettingSpec("cloudflareSecretKey", "string",
                 "Key name inside cert-manager/cloudflare-api-token (cert-manager's docs use api-token).",
                 "api-token"),

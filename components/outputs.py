@@ -73,3 +73,8 @@ def export_cluster(cluster: ClusterPlatform) -> None:
     pulumi.export("clusterSecrets", plan.secret_names())
     pulumi.export("clusterReleases", {pin.release_name: f"{pin.chart} {pin.version}" for pin in plan.releases})
     pulumi.export("clusterPendingSteps", list(plan.pending))
+    # Planned but not applied until the machine identity is set: every store, auth and sync object a catalog
+    # change makes, so a review shows them before the secret exists.
+    pulumi.export("clusterWaiting", [
+        f"{item.kind} {item.namespace + '/' if item.namespace else ''}{item.name} (waits for the machine identity)"
+        for item in plan.waiting])

@@ -103,6 +103,14 @@ class ClusterSettings:
     argocd_host: str
     authentik_host: str  # the OIDC issuer of Argo CD; read here too so the cluster works without Bifrost
     apps: tuple[AppEntry, ...]
+    install_cert_manager: bool = False
+    install_cloudnative_pg: bool = False
+    ingress_class: str = ""
+    acme_environment: str = "production"
+    acme_email: str = ""
+    argocd_admin_group: str = "argocd-admins"
+    argocd_default_role: str = "role:readonly"
+    infisical_api_url: str = ""  # an existing Infisical's API, when the program does not install one
 
 
 @dataclass(frozen=True)
@@ -409,7 +417,7 @@ def _read_app(r: _Reader, index: int, item: Any, default_operator: str) -> AppEn
     return AppEntry(name, namespace, secret_name, path, tuple(pairs), interval, operator)
 
 
-def _read_cluster(r: _Reader, enabled: bool) -> ClusterSettings:
+def _read_cluster(r: _Reader, enabled: bool, bifrost_on: bool) -> ClusterSettings:
     if not enabled:
         return ClusterSettings(False, "", "homelab", "prod", "external-secrets", False, False, False, False,
                                "api-token", "", "", ())
@@ -422,6 +430,7 @@ def _read_cluster(r: _Reader, enabled: bool) -> ClusterSettings:
     if not is_dns_label(environment_slug):
         r.problem("infisicalEnvironment", f"is not a valid slug ({_quote_plain(environment_slug)})",
                   set_command("infisicalEnvironment", "prod"))
+    install_cert_manager = r.boolean("installCertManager")
     secret_key = r.text("cloudflareSecretKey", "api-token")
     if not _SECRET_DATA_KEY.fullmatch(secret_key):
         r.problem("cloudflareSecretKey", f"is not a valid Secret data key ({_quote_plain(secret_key)})",
@@ -440,7 +449,72 @@ def _read_cluster(r: _Reader, enabled: bool) -> ClusterSettings:
         argocd_host=r.domain("argocdHost", "argocd.example.com", required=False),
         authentik_host=_optional_authentik_host(r),
         apps=_read_apps(r, default_operator),
+        install_cert_manager=install_cert_manager,
+        install_cloudnative_pg=r.boolean("installCloudNativePg"),
+        ingress_class=_ingress_class(r),
+        acme_environment=r.choice("acmeEnvironment", ACME_ENVIRONMENTS),
+        acme_email=_cluster_acme_email(r, install_cert_manager, bifrost_on),
+        argocd_admin_group=_argocd_group(r),
+        argocd_default_role=_argocd_role(r),
+        infisical_api_url=_infisical_api_url(r, r.boolean("installInfisical")),
     )
+
+
+def _infisical_api_url(r: _Reader, installed: bool) -> str:
+    """Where the sync operators reach Infisical when the program does not install it."""
+    value = r.raw.get("infisicalApiUrl") or ""
+    example = "https://infisical.example.com/api"
+    if installed:
+        if value:
+            r.problem("infisicalApiUrl", "is set while installInfisical is true: the operators use the installed "
+                      "Infisical's in-cluster Service", f"pulumi config rm {PROJECT}:infisicalApiUrl")
+        return ""
+    if not value:
+        r.problem("infisicalApiUrl", "is required when installInfisical is false (the sync operators need an "
+                  "Infisical API)", set_command("infisicalApiUrl", example))
+    elif not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?", value):
+        r.problem("infisicalApiUrl", f"is not an http(s) URL ({_quote_plain(value)})",
+                  set_command("infisicalApiUrl", example))
+    return value
+
+
+ACME_ENVIRONMENTS = ("production", "staging")
+_ARGOCD_ROLE = re.compile(r"role:[A-Za-z0-9_.-]+")
+_GROUP_NAME = re.compile(r"[^,\s#][^,#]*[^,\s#]|[^,\s#]")  # one Casbin policy field: no comma, no comment
+
+
+def _cluster_acme_email(r: _Reader, needed: bool, bifrost_on: bool) -> str:
+    """The ClusterIssuer's ACME account email: the same acmeEmail as Traefik's, reported once."""
+    if not needed:
+        return ""
+    if not bifrost_on:
+        return r.email("acmeEmail", "ops@example.com")
+    value = r.raw.get("acmeEmail") or ""
+    return value if _EMAIL.fullmatch(value) else ""
+
+
+def _ingress_class(r: _Reader) -> str:
+    value = r.text("ingressClass", "traefik")
+    if value and not is_dns_subdomain(value):
+        r.problem("ingressClass", f"is not a valid IngressClass name ({_quote_plain(value)})",
+                  set_command("ingressClass", "traefik"))
+    return value
+
+
+def _argocd_group(r: _Reader) -> str:
+    value = r.text("argocdAdminGroup", "argocd-admins")
+    if not _GROUP_NAME.fullmatch(value):
+        r.problem("argocdAdminGroup", f"cannot be used in an Argo CD policy line ({_quote_plain(value)}): "
+                  "no commas, no '#', no surrounding spaces", set_command("argocdAdminGroup", "argocd-admins"))
+    return value
+
+
+def _argocd_role(r: _Reader) -> str:
+    value = r.text("argocdDefaultRole", "role:readonly")
+    if value and not _ARGOCD_ROLE.fullmatch(value):
+        r.problem("argocdDefaultRole", f"must be an Argo CD role such as role:readonly, or empty "
+                  f"({_quote_plain(value)})", set_command("argocdDefaultRole", "role:readonly"))
+    return value
 
 
 def _optional_authentik_host(r: _Reader) -> str:
@@ -479,7 +553,7 @@ def validate(raw: RawConfig, stack: str) -> tuple[Settings | None, list[Problem]
     bifrost_on = r.boolean("bifrostEnabled")
     cluster_on = r.boolean("clusterEnabled")
     bifrost = _read_bifrost(r, bifrost_on)
-    cluster = _read_cluster(r, cluster_on)
+    cluster = _read_cluster(r, cluster_on, bifrost_on)
     supplied = _check_secrets(r, bifrost_on, cluster_on)
     generations = {
         spec.name: r.integer(spec.generation_key) for spec in SECRETS if spec.generated

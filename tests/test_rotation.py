@@ -42,8 +42,13 @@ EXPECTED: dict[str, set[str]] = {
     "sshPrivateKey": {"Server/bifrost", "bifrost-deploy", "<every remote command>"},
     "infisicalEncryptionKey": {"infisical-encryption-key-guard", "infisical-infisical-secrets", "Release/infisical"},
     "infisicalAuthSecret": {"infisical-infisical-secrets", "Release/infisical"},
-    "infisicalPostgresPassword": {"argocd-infisical-helm-secrets", "Release/infisical"},
-    "infisicalRedisPassword": {"argocd-infisical-helm-secrets", "Release/infisical"},
+    # The database owner's password: CloudNativePG sets it from the initdb Secret; Infisical's pods roll on the
+    # digest of their env Secret, which holds the connection string.
+    "infisicalPostgresPassword": {"infisical-infisical-secrets", "infisical-infisical-db-credentials",
+                                  "Release/infisical"},
+    # Valkey writes its ACL file at pod start: both it and Infisical roll on their Secrets' digests.
+    "infisicalRedisPassword": {"infisical-infisical-secrets", "infisical-infisical-valkey-users", "Release/infisical",
+                               "valkey"},
 }
 
 
@@ -99,22 +104,38 @@ def test_bumping_a_counter_regenerates_exactly_that_secret(key: str,
     assert regenerated and all(c.value not in old_canaries for c in regenerated)
 
 
-def test_rotating_the_machine_identity_resyncs_every_sync_object_and_nothing_else(
+def test_rotating_the_machine_identity_reaches_both_operators_and_nothing_else(
         baseline: tuple[StackConfig, Evaluation]) -> None:
+    """ESO objects get a new credentials digest (ESO re-syncs on an annotation change and re-reads credentials on
+    every reconcile). The Infisical operator's copy is a new Secret (versioned name), so the InfisicalAuth's
+    refs change: its controller drops the cached login when its spec changes, and every InfisicalStaticSecret
+    watching it re-syncs. Nothing else changes."""
     config, before = baseline
     rotated = config.copy()
     rotated.set_secret(BY_KEY["machineIdentityClientSecret"], canaries.Canary("rotated", "rotated-" + "b" * 40,
                                                                               "rotated-" + "b" * 40))
     after = run(rotated)
-    sync = [r for r in after.registrations if r.type.startswith("kubernetes:external-secrets.io")
-            or r.type.startswith("kubernetes:secrets.infisical.com")]
-    identity = [r for r in after.registrations if r.type == "kubernetes:core/v1:Secret"
-                and r.inputs["metadata"]["name"] == "infisical-machine-identity"]
-    assert sync and identity
-    assert changed(before, after) == {label(r, after) for r in [*sync, *identity]}
-    for registration in sync:
-            annotation = registration.inputs["metadata"]["annotations"]["homelab-secrets.io/credentials-digest"]
-            assert is_secret_marker(annotation), "a keyed digest, kept secret"
+    eso = [r for r in after.registrations if r.type.startswith("kubernetes:external-secrets.io")]
+    (auth,) = after.by_type("kubernetes:secrets.infisical.com/v1beta1:InfisicalAuth")
+    identities = [r for r in after.registrations if r.type == "kubernetes:core/v1:Secret"
+                  and r.inputs["metadata"]["name"].startswith(("infisical-machine-identity",
+                                                               "infisical-operator-identity"))]
+    assert eso and len(identities) == 2
+    assert changed(before, after) == {label(r, after) for r in [*eso, *identities, auth]}
+    for registration in eso:
+        annotation = registration.inputs["metadata"]["annotations"]["homelab-secrets.io/credentials-digest"]
+        assert is_secret_marker(annotation), "a keyed digest, kept secret"
+
+    def operator_secret(evaluation: Evaluation) -> str:
+        (secret,) = [r for r in evaluation.registrations if r.type == "kubernetes:core/v1:Secret"
+                     and r.inputs["metadata"]["name"].startswith("infisical-operator-identity-")]
+        name: str = secret.inputs["metadata"]["name"]
+        (auth_now,) = evaluation.by_type("kubernetes:secrets.infisical.com/v1beta1:InfisicalAuth")
+        refs = auth_now.inputs["spec"]["universal"]
+        assert refs["clientIdRef"]["name"] == refs["clientSecretRef"]["name"] == name
+        return name
+
+    assert operator_secret(after) != operator_secret(before)
 
 
 def test_no_change_means_no_new_annotation(baseline: tuple[StackConfig, Evaluation]) -> None:

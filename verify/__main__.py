@@ -15,9 +15,10 @@ from pathlib import Path
 
 import yaml
 
-from components.secrets_registry import SecretSpec
-from components.settings import missing_later_secrets
-from verify import checks, leaks, stackconfig, tree
+from components.cluster.plan import PlannedObject, make_plan
+from components.secrets_registry import SECRETS, SecretSpec
+from components.settings import Settings, missing_later_secrets
+from verify import checks, function, inventory, leaks, stackconfig, tree
 from verify.evaluate import PROJECT_ROOT, Evaluation, evaluate
 
 EXIT_OK, EXIT_FAILED_CHECK, EXIT_BAD_CONFIG, EXIT_CRASH = 0, 1, 2, 3
@@ -35,6 +36,34 @@ def _missing_lines(placeholders: list[SecretSpec], later: list[SecretSpec]) -> l
 
 def _outputs_lines(evaluation: Evaluation) -> list[str]:
     return [f"  {key} = {tree.show(value)}" for key, value in sorted(evaluation.stack_outputs.items())]
+
+
+def planned_waiting(loaded: Settings) -> tuple[PlannedObject, ...]:
+    """The plan's objects that wait for a secret, from the same settings the program read."""
+    available = frozenset(spec.name for spec in SECRETS if spec.generated or spec.name in loaded.supplied)
+    return make_plan(loaded.cluster, loaded.cluster.authentik_host, available).waiting
+
+
+def release_lines(built: inventory.Inventory, evaluation: Evaluation) -> list[str]:
+    """One line per release: chart, version, objects rendered, checks passed (or why it was not rendered)."""
+    results = function.run(built, evaluation)
+    lines = []
+    for release in built.releases:
+        pin = release.pin
+        head = f"  {pin.key:<17} {pin.chart} {pin.version}"
+        if release.status == "unavailable":
+            lines.append(f"{head}: not rendered: {release.detail}; checked against its cited templates")
+            continue
+        if not release.rendered:
+            lines.append(f"{head}: could not render: {release.detail}")
+            continue
+        marker = f"(release {pin.key})"
+        failed = [name for name, problems in results.items() if any(marker in problem for problem in problems)]
+        verdict = f"{len(results) - len(failed)}/{len(results)} checks passed"
+        if failed:
+            verdict += f", failed: {', '.join(failed)}"
+        lines.append(f"{head}: {len(release.objects)} objects rendered, {verdict}")
+    return lines
 
 
 def check(stack: str, root: Path = PROJECT_ROOT) -> int:
@@ -72,8 +101,18 @@ def run_check(config: stackconfig.StackConfig, stack: str) -> int:
           else "\nno operator secret is missing")
     print("\n".join(missing))
 
+    cluster_inventory = None
+    if loaded is not None and loaded.cluster.enabled:
+        cluster_inventory = inventory.build(evaluation, planned_waiting(loaded))
+        print("\nhelm releases (rendered with their pinned charts, checked for function):")
+        print("\n".join(release_lines(cluster_inventory, evaluation)))
+        if cluster_inventory.items and any(item.source == "waiting" for item in cluster_inventory.items):
+            print("\nplanned, waiting for the Infisical machine identity (shape checked, not applied yet):")
+            print("\n".join(f"  {item.kind} {item.namespace + '/' if item.namespace else ''}{item.name}"
+                             for item in cluster_inventory.items if item.source == "waiting"))
+
     found = leaks.find_leaks(evaluation)
-    problems = checks.run_all(evaluation)
+    problems = checks.run_all(evaluation, cluster_inventory)
     for leak in found:
         print(f"LEAK: {leak.render()}", file=sys.stderr)
     for problem in problems:
@@ -92,7 +131,14 @@ def main(argv: list[str] | None = None) -> int:
     check_parser.add_argument("--stack", default="prod", help="stack name (reads Pulumi.<stack>.yaml)")
     check_parser.add_argument("--root", type=Path, default=PROJECT_ROOT,
                               help="folder holding Pulumi.yaml and the stack file (default: this project)")
+    charts_parser = commands.add_parser("charts", help="the local chart cache the offline check renders from")
+    charts_parser.add_argument("action", choices=("fetch", "status"),
+                               help="fetch: pull every pinned chart from its repository; status: where each is")
     args = parser.parse_args(argv)
+    if args.command == "charts":
+        from verify import chart_cache
+
+        return chart_cache.fetch() if args.action == "fetch" else chart_cache.status()
     return check(args.stack, args.root)
 
 

@@ -6,41 +6,19 @@ import pulumi
 import pulumi_random as random
 
 from components.bootstrap_secrets import BootstrapSecrets
-from components.cluster import constants as c
 from components.cluster import core_kinds, manifests
 from components.cluster.base import ClusterBase
-from components.cluster.plan import BootstrapSecret, ClusterPlan
+from components.cluster.plan import ClusterPlan, bootstrap_keys
 from components.digests import DigestKey
 from components.settings import ClusterSettings
 
 ENCRYPTION_KEY_GUARD = "infisical-encryption-key-guard"
 
 
-def _string_data(secret: BootstrapSecret, cluster: ClusterSettings,
-                 secrets: BootstrapSecrets) -> dict[str, pulumi.Input[str]]:
-    """Each key's value: secret Outputs (`secrets.value` is always secret), except the plain SITE_URL."""
-    if secret.name == c.SECRET_INFISICAL:
-        return {
-            "AUTH_SECRET": secrets.value("infisical_auth_secret"),
-            "ENCRYPTION_KEY": secrets.value("infisical_encryption_key"),
-            "SITE_URL": f"https://{cluster.infisical_host}",
-        }
-    if secret.name == c.SECRET_CLOUDFLARE:
-        return {cluster.cloudflare_secret_key: secrets.value("cloudflare_api_token")}
-    if secret.name == c.SECRET_INFISICAL_HELM:
-        # Rendered inside the apply: the text exists only within the secret Output.
-        blob: pulumi.Output[str] = pulumi.Output.all(
-            secrets.value("infisical_postgres_password"), secrets.value("infisical_redis_password"),
-        ).apply(lambda passwords: manifests.infisical_helm_values_blob(passwords[0], passwords[1]))
-        return {c.KEY_HELM_VALUES: pulumi.Output.secret(blob)}
-    if secret.name == c.SECRET_MACHINE_IDENTITY:
-        return {
-            c.KEY_CLIENT_ID: secrets.value("machine_identity_client_id"),
-            c.KEY_CLIENT_SECRET: secrets.value("machine_identity_client_secret"),
-        }
-    if secret.name == c.SECRET_ARGOCD_OIDC:
-        return {c.KEY_OIDC_CLIENT_SECRET: secrets.value("argocd_oidc_client_secret")}
-    raise AssertionError(f"no data for bootstrap Secret {secret.namespace}/{secret.name}")
+def versioned_name(base: str, digest: pulumi.Output[str]) -> pulumi.Output[str]:
+    """`<base>-<10 hex of the keyed digest>`: a keyed digest reveals nothing without its key, so it may be plain."""
+    plain: pulumi.Output[str] = pulumi.Output.unsecret(digest)
+    return plain.apply(lambda value: f"{base}-{value[:10]}")
 
 
 class ClusterBootstrapSecrets(pulumi.ComponentResource):
@@ -56,7 +34,8 @@ class ClusterBootstrapSecrets(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("homelab:cluster:BootstrapSecrets", name, None, opts)
         self.secrets: dict[str, core_kinds.Secret] = {}
-        self.infisical_digest: pulumi.Output[str] | None = None  # of infisical-secrets' content
+        self.digests: dict[str, pulumi.Output[str]] = {}  # Secret name -> keyed digest of its content
+        self.names: dict[str, pulumi.Input[str]] = {}  # planned name -> name applied (versioned Secrets differ)
         self.key_guard = random.RandomId(
             ENCRYPTION_KEY_GUARD,
             byte_length=4,
@@ -64,15 +43,20 @@ class ClusterBootstrapSecrets(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, protect=not allow_key_change),
         )
         for secret in plan.bootstrap:
-            data = _string_data(secret, cluster, secrets)
-            assert tuple(data) == secret.keys, f"{secret.name}: keys {tuple(data)} != plan {secret.keys}"
+            data = dict(secret.data(secrets, cluster))
+            keys = bootstrap_keys(secret, cluster)
+            assert tuple(data) == keys, f"{secret.name}: keys {tuple(data)} != plan {keys}"
             guards = [self.key_guard] if "infisical_encryption_key" in secret.secrets else []
-            if secret.name == c.SECRET_INFISICAL:
-                self.infisical_digest = digests.of(**data)
+            self.digests[secret.name] = digests.of(**data)
+            applied_name: pulumi.Input[str] = secret.name
+            if secret.versioned:
+                applied_name = versioned_name(secret.name, self.digests[secret.name])
+            self.names[secret.name] = applied_name
             self.secrets[secret.name] = core_kinds.Secret(
                 secret.resource_name,
-                metadata=manifests.bootstrap_metadata(secret.name, secret.namespace, dict(secret.extra_labels)),
+                metadata=manifests.bootstrap_metadata(applied_name, secret.namespace, dict(secret.extra_labels)),
                 string_data=data,
+                secret_type=secret.secret_type,
                 opts=base.child(depends_on=[base.namespaces[secret.namespace], *guards],
                                 retain_on_delete=secret.retain_on_delete, parent=self),
             )

@@ -1,7 +1,7 @@
 """Kubernetes objects of the cluster side, as plain dicts. Pure: settings in, manifests out.
 
-The runtime-sync custom resources (ClusterSecretStore, ExternalSecret, InfisicalSecret), the metadata of
-the bootstrap Secrets and the Helm values blob Argo CD hands to the Infisical chart in GitOps mode.
+The runtime-sync custom resources (ClusterSecretStore and ExternalSecrets; InfisicalConnection, InfisicalAuth and
+InfisicalStaticSecrets), the ClusterIssuer, Infisical's database Cluster, and the bootstrap Secrets' metadata.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from components.cluster import constants as c
-from components.cluster.values import infisical_api_url
 from components.settings import AppEntry
 
 _DURATION_PART = re.compile(r"([0-9]+)(h|m|s)")
@@ -20,7 +19,7 @@ INFISICAL_MIN_RESYNC_SECONDS = 5
 
 
 def bootstrap_metadata(
-    name: str, namespace: str, extra_labels: dict[str, str] | None = None,
+    name: Any, namespace: str, extra_labels: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Every bootstrap Secret: found by its label, never pruned by Argo CD."""
     labels = {c.BOOTSTRAP_LABEL: "true", **(extra_labels or {})}
@@ -30,20 +29,6 @@ def bootstrap_metadata(
         "labels": dict(sorted(labels.items())),
         "annotations": {c.ARGOCD_SYNC_OPTIONS: c.BOOTSTRAP_SYNC_OPTIONS},
     }
-
-
-def infisical_helm_values_blob(postgres_password: str, redis_password: str) -> str:
-    """The values.yaml Argo CD passes to the infisical-standalone chart (GitOps mode), as YAML text.
-
-    Called inside an `apply` on the secret passwords, so the text stays a secret Output.
-    """
-    import yaml
-
-    document = {
-        "postgresql": {"auth": {"password": postgres_password}},
-        "redis": {"auth": {"password": redis_password}},
-    }
-    return str(yaml.safe_dump(document, sort_keys=True, default_flow_style=False))
 
 
 def seconds(interval: str) -> int:
@@ -81,7 +66,7 @@ def remote_key(app: AppEntry, key: str, store_path: str = c.STORE_SECRETS_PATH) 
     return f"{app.path.rstrip('/')}/{key}"
 
 
-def cluster_secret_store(project_slug: str, environment_slug: str, infisical_host: str) -> dict[str, Any]:
+def cluster_secret_store(project_slug: str, environment_slug: str, api_url: str) -> dict[str, Any]:
     """The one ClusterSecretStore: universal auth from the machine-identity Secret (namespace required)."""
     def selector(key: str) -> dict[str, str]:
         return {"name": c.SECRET_MACHINE_IDENTITY, "namespace": c.NS_EXTERNAL_SECRETS, "key": key}
@@ -89,7 +74,7 @@ def cluster_secret_store(project_slug: str, environment_slug: str, infisical_hos
     return {
         "provider": {
             "infisical": {
-                "hostAPI": infisical_api_url(infisical_host),
+                "hostAPI": api_url,
                 "auth": {
                     "universalAuthCredentials": {
                         "clientId": selector(c.KEY_CLIENT_ID),
@@ -123,28 +108,68 @@ def infisical_template_value(infisical_key: str) -> str:
     return '{{ (index . "' + infisical_key + '").Value }}'
 
 
-def infisical_secret(app: AppEntry, project_slug: str, environment_slug: str, infisical_host: str) -> dict[str, Any]:
-    """One InfisicalSecret: universal auth, the entry's folder, exactly the catalog's keys."""
+def infisical_static_secret(app: AppEntry, project_slug: str, environment_slug: str) -> dict[str, Any]:
+    """One InfisicalStaticSecret (v1beta1): the shared InfisicalAuth, the entry's folder, exactly its keys."""
     return {
-        "hostAPI": infisical_api_url(infisical_host),
-        "authentication": {
-            "universalAuth": {
-                "credentialsRef": {"secretName": c.SECRET_MACHINE_IDENTITY, "secretNamespace": c.NS_EXTERNAL_SECRETS},
-                "secretsScope": {"projectSlug": project_slug, "envSlug": environment_slug, "secretsPath": app.path},
+        "infisicalAuthRef": {"name": c.INFISICAL_AUTH, "namespace": c.NS_INFISICAL_OPERATOR},
+        "sources": [{"projectSlug": project_slug, "environmentSlug": environment_slug, "secretPath": app.path}],
+        "syncOptions": {"refreshInterval": infisical_resync_interval(app.refresh_interval), "instantUpdates": False},
+        "targets": [{
+            "kind": "Secret",
+            "name": app.secret_name,
+            "namespace": app.namespace,
+            "creationPolicy": c.CREATION_POLICY,
+            "template": {
+                "engineVersion": "v1",
+                "data": {k8s_key: infisical_template_value(key) for k8s_key, key in app.keys},
             },
+        }],
+    }
+
+
+def infisical_connection(api_url: str) -> dict[str, Any]:
+    """How the Infisical operator reaches Infisical: by default its in-cluster Service (plain HTTP in the cluster)."""
+    return {"address": api_url.removesuffix("/api")}
+
+
+def infisical_auth() -> dict[str, Any]:
+    """Universal auth from the operator's copy of the machine identity (versioned: see plan.BOOTSTRAP_SECRETS)."""
+    def ref(key: str) -> dict[str, str]:
+        return {"name": c.SECRET_OPERATOR_IDENTITY, "namespace": c.NS_INFISICAL_OPERATOR, "key": key}
+
+    return {
+        "infisicalConnectionRef": {"name": c.INFISICAL_CONNECTION, "namespace": c.NS_INFISICAL_OPERATOR},
+        "method": "universal",
+        "universal": {"clientIdRef": ref(c.KEY_CLIENT_ID), "clientSecretRef": ref(c.KEY_CLIENT_SECRET)},
+    }
+
+
+def cluster_issuer(acme_environment: str, email: str, cloudflare_key: str) -> dict[str, Any]:
+    """Let's Encrypt through Cloudflare DNS-01, with the cloudflare-api-token bootstrap Secret.
+
+    A ClusterIssuer reads its Secrets from cert-manager's cluster resource namespace, by default the namespace
+    cert-manager runs in, which is where the bootstrap Secret is.
+    """
+    return {
+        "acme": {
+            "server": c.ACME_SERVERS[acme_environment],
+            "email": email,
+            "privateKeySecretRef": {"name": c.ACME_ACCOUNT_KEY_SECRET},
+            "solvers": [{"dns01": {"cloudflare": {
+                "apiTokenSecretRef": {"name": c.SECRET_CLOUDFLARE, "key": cloudflare_key}}}}],
         },
-        "managedKubeSecretReferences": [
-            {
-                "secretName": app.secret_name,
-                "secretNamespace": app.namespace,
-                "creationPolicy": c.CREATION_POLICY,
-                "template": {
-                    "includeAllSecrets": False,
-                    "data": {k8s_key: infisical_template_value(key) for k8s_key, key in app.keys},
-                },
-            },
-        ],
-        "syncConfig": {"resyncInterval": infisical_resync_interval(app.refresh_interval)},
+    }
+
+
+def database_cluster() -> dict[str, Any]:
+    """Infisical's PostgreSQL as a CloudNativePG Cluster: one instance, the owner's password from our Secret."""
+    return {
+        "instances": 1,
+        "imageName": "ghcr.io/cloudnative-pg/postgresql:16",
+        "enableSuperuserAccess": False,
+        "storage": {"size": "8Gi"},
+        "bootstrap": {"initdb": {
+            "database": c.DATABASE_NAME, "owner": c.DATABASE_OWNER, "secret": {"name": c.SECRET_DATABASE}}},
     }
 
 

@@ -1,19 +1,32 @@
-"""What the cluster side creates for given settings: pure, so tests and outputs can read it directly.
+"""What the cluster side creates for given settings: pure, so tests, outputs and the offline check read it directly.
 
-The plan names every namespace, bootstrap Secret, Helm release and sync resource; the components only
-turn it into resources. Secrets issued after the first deploy (machine identity, Argo CD OIDC client
-secret) switch their consumers on once set.
+The plan names every namespace, bootstrap Secret, Helm release and custom resource; the components only turn it
+into resources. Objects that authenticate with a secret not set yet (the Infisical machine identity) are planned
+all the same and listed as waiting, so a reviewer sees what a catalog change makes before the secret exists.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-from components.cluster import charts, manifests
+import pulumi
+
+from components.cluster import charts, manifests, values
 from components.cluster import constants as c
 from components.cluster.charts import ChartPin
 from components.secrets_registry import PROJECT, spec
 from components.settings import AppEntry, ClusterSettings
+
+IDENTITY_SECRETS = ("machine_identity_client_id", "machine_identity_client_secret")
+
+
+class SecretValues(Protocol):
+    def value(self, name: str) -> pulumi.Output[str]: ...
+
+
+DataFn = Callable[[SecretValues, ClusterSettings], Mapping[str, pulumi.Input[str]]]
 
 
 @dataclass(frozen=True)
@@ -22,13 +35,45 @@ class BootstrapSecret:
     namespace: str
     keys: tuple[str, ...]  # data keys, in order
     secrets: tuple[str, ...]  # registry names of the secrets it holds
+    data: DataFn  # each key's value: secret Outputs, except plain non-secret settings
     retain_on_delete: bool  # holds a key that encrypts stored data
+    purpose: str
+    secret_type: str = "Opaque"
     extra_labels: tuple[tuple[str, str], ...] = ()
-    purpose: str = ""
+    # Applied as `<name>-<keyed digest of its content>`: a new content is a new Secret, and every reference to
+    # it changes with it. For a consumer that caches what it read from a Secret until its own spec changes.
+    versioned: bool = False
 
     @property
     def resource_name(self) -> str:
         return f"{self.namespace}-{self.name}"
+
+
+@dataclass(frozen=True)
+class PlannedObject:
+    """A custom resource the program applies (after the releases that bring its CRD)."""
+
+    api_version: str
+    kind: str
+    name: str
+    namespace: str | None
+    spec: Mapping[str, Any]
+    labels: Mapping[str, str] = field(default_factory=dict)
+    after: tuple[str, ...] = ()  # keys of the releases it needs (CRDs, webhooks, controllers)
+    reads: tuple[str, ...] = ()  # bootstrap Secrets it references
+    needs_identity: bool = False  # authenticates with the machine identity
+    resync_on_credentials: bool = False  # carries the credentials digest (ESO re-syncs on any annotation change)
+
+    @property
+    def resource_name(self) -> str:
+        return f"{self.namespace}-{self.name}" if self.namespace else self.name
+
+    def manifest(self) -> dict[str, Any]:
+        metadata: dict[str, Any] = {"name": self.name, "labels": {"app.kubernetes.io/managed-by": "pulumi",
+                                                                   **self.labels}}
+        if self.namespace:
+            metadata["namespace"] = self.namespace
+        return {"apiVersion": self.api_version, "kind": self.kind, "metadata": metadata, "spec": dict(self.spec)}
 
 
 @dataclass(frozen=True)
@@ -37,11 +82,10 @@ class ClusterPlan:
     app_namespaces: tuple[str, ...]
     bootstrap: tuple[BootstrapSecret, ...]
     releases: tuple[ChartPin, ...]
+    objects: tuple[PlannedObject, ...]  # applied now
+    waiting: tuple[PlannedObject, ...]  # applied once the machine identity is set
     machine_identity: bool
     oidc_authentik_host: str | None  # set when Argo CD OIDC is configured
-    cluster_secret_store: bool
-    external_secrets: tuple[AppEntry, ...]
-    infisical_secrets: tuple[AppEntry, ...]
     pending: tuple[str, ...]
     problems: tuple[str, ...]
 
@@ -52,23 +96,156 @@ class ClusterPlan:
     def release(self, key: str) -> ChartPin | None:
         return next((pin for pin in self.releases if pin.key == key), None)
 
+    def of_kind(self, kind: str, include_waiting: bool = False) -> tuple[PlannedObject, ...]:
+        pool = self.objects + (self.waiting if include_waiting else ())
+        return tuple(item for item in pool if item.kind == kind)
+
     def secret_names(self) -> dict[str, list[str]]:
         """Every Secret the program creates or has synced, by namespace (names only)."""
         names: dict[str, set[str]] = {}
         for secret in self.bootstrap:
             names.setdefault(secret.namespace, set()).add(secret.name)
-        for app in self.external_secrets + self.infisical_secrets:
-            names.setdefault(app.namespace, set()).add(app.secret_name)
+        for item in self.objects:
+            for namespace, name in synced_secrets(item):
+                names.setdefault(namespace, set()).add(name)
         return {namespace: sorted(names[namespace]) for namespace in sorted(names)}
+
+
+def synced_secrets(item: PlannedObject) -> list[tuple[str, str]]:
+    """(namespace, name) of the Secrets a sync object writes."""
+    if item.kind == "ExternalSecret" and item.namespace:
+        return [(item.namespace, str(item.spec["target"]["name"]))]
+    if item.kind == "InfisicalStaticSecret":
+        return [(str(target["namespace"]), str(target["name"])) for target in item.spec["targets"]]
+    return []
 
 
 def _config_set(key: str, example: str) -> str:
     return f"pulumi config set {PROJECT}:{key} {example}"
 
 
+def _infisical_data(secrets: SecretValues, cluster: ClusterSettings) -> Mapping[str, pulumi.Input[str]]:
+    return {
+        "AUTH_SECRET": secrets.value("infisical_auth_secret"),
+        "ENCRYPTION_KEY": secrets.value("infisical_encryption_key"),
+        "SITE_URL": values.infisical_site_url(cluster.infisical_host),
+        # Built inside an apply on the secret passwords: the strings exist only within secret Outputs.
+        "DB_CONNECTION_URI": secrets.value("infisical_postgres_password").apply(values.database_url),
+        "REDIS_URL": secrets.value("infisical_redis_password").apply(values.redis_url),
+    }
+
+
+BOOTSTRAP_SECRETS: tuple[tuple[Callable[[ClusterSettings, bool, bool], bool], BootstrapSecret], ...] = (
+    (lambda cluster, identity, oidc: cluster.install_infisical, BootstrapSecret(
+        c.SECRET_INFISICAL, c.NS_INFISICAL,
+        ("AUTH_SECRET", "ENCRYPTION_KEY", "SITE_URL", "DB_CONNECTION_URI", "REDIS_URL"),
+        ("infisical_encryption_key", "infisical_auth_secret", "infisical_postgres_password",
+         "infisical_redis_password"),
+        data=_infisical_data, retain_on_delete=True,
+        purpose="Infisical's env (kubeSecretRef): encryption key, session secret, site URL, database and Redis URLs")),
+    (lambda cluster, identity, oidc: cluster.install_infisical, BootstrapSecret(
+        c.SECRET_DATABASE, c.NS_INFISICAL, ("username", "password"), ("infisical_postgres_password",),
+        data=lambda secrets, cluster: {"username": c.DATABASE_OWNER,
+                                       "password": secrets.value("infisical_postgres_password")},
+        retain_on_delete=False, secret_type="kubernetes.io/basic-auth",
+        purpose="owner of Infisical's PostgreSQL database (CloudNativePG bootstrap.initdb.secret)")),
+    (lambda cluster, identity, oidc: cluster.install_infisical, BootstrapSecret(
+        c.SECRET_VALKEY_USERS, c.NS_INFISICAL, (c.KEY_VALKEY_PASSWORD,), ("infisical_redis_password",),
+        data=lambda secrets, cluster: {c.KEY_VALKEY_PASSWORD: secrets.value("infisical_redis_password")},
+        retain_on_delete=False, purpose="Valkey's ACL user `default` (auth.usersExistingSecret)")),
+    (lambda cluster, identity, oidc: cluster.install_cert_manager, BootstrapSecret(
+        c.SECRET_CLOUDFLARE, c.NS_CERT_MANAGER, ("{cloudflareSecretKey}",), ("cloudflare_api_token",),
+        data=lambda secrets, cluster: {cluster.cloudflare_secret_key: secrets.value("cloudflare_api_token")},
+        retain_on_delete=False, purpose="the ClusterIssuer's Cloudflare DNS-01 solver (apiTokenSecretRef)")),
+    (lambda cluster, identity, oidc: identity, BootstrapSecret(
+        c.SECRET_MACHINE_IDENTITY, c.NS_EXTERNAL_SECRETS, (c.KEY_CLIENT_ID, c.KEY_CLIENT_SECRET), IDENTITY_SECRETS,
+        data=lambda secrets, cluster: {c.KEY_CLIENT_ID: secrets.value("machine_identity_client_id"),
+                                       c.KEY_CLIENT_SECRET: secrets.value("machine_identity_client_secret")},
+        retain_on_delete=False,
+        purpose="universal-auth credentials of ESO's ClusterSecretStore (re-read on every reconcile)")),
+    # The Infisical operator's InfisicalAuth caches its login per InfisicalAuth and drops the cache only when the
+    # InfisicalAuth's spec (or its InfisicalConnection) changes: its watch on Secrets re-queues without invalidating
+    # (Infisical/kubernetes-operator v0.11.5 internal/controller/v1beta1/infisicalauth_controller.go SetupWithManager,
+    # internal/auth/strategy_resolver.go). A versioned Secret changes the InfisicalAuth's refs on every rotation, so
+    # the operator logs in again with the new credentials at once; its InfisicalStaticSecrets watch the
+    # InfisicalAuth and re-sync (internal/controller/v1beta1/infisicalstaticsecret_controller.go).
+    (lambda cluster, identity, oidc: identity, BootstrapSecret(
+        c.SECRET_OPERATOR_IDENTITY, c.NS_INFISICAL_OPERATOR, (c.KEY_CLIENT_ID, c.KEY_CLIENT_SECRET), IDENTITY_SECRETS,
+        data=lambda secrets, cluster: {c.KEY_CLIENT_ID: secrets.value("machine_identity_client_id"),
+                                       c.KEY_CLIENT_SECRET: secrets.value("machine_identity_client_secret")},
+        retain_on_delete=False, versioned=True,
+        purpose="universal-auth credentials of the Infisical operator's InfisicalAuth (renamed on rotation)")),
+    (lambda cluster, identity, oidc: oidc, BootstrapSecret(
+        c.SECRET_ARGOCD_OIDC, c.NS_ARGOCD, (c.KEY_OIDC_CLIENT_SECRET,), ("argocd_oidc_client_secret",),
+        data=lambda secrets, cluster: {c.KEY_OIDC_CLIENT_SECRET: secrets.value("argocd_oidc_client_secret")},
+        retain_on_delete=False, extra_labels=((c.ARGOCD_PART_OF_LABEL, "argocd"),),
+        purpose="Argo CD OIDC client secret, read as $argocd-oidc:clientSecret")),
+)
+
+
+def bootstrap_keys(secret: BootstrapSecret, cluster: ClusterSettings) -> tuple[str, ...]:
+    return tuple(key.replace("{cloudflareSecretKey}", cluster.cloudflare_secret_key) for key in secret.keys)
+
+
+def _sync_objects(cluster: ClusterSettings, releases: tuple[ChartPin, ...]) -> list[PlannedObject]:
+    installed = {pin.key for pin in releases}
+    api_url = values.infisical_api_url("" if cluster.install_infisical else cluster.infisical_api_url)
+
+    def after(*keys: str) -> tuple[str, ...]:
+        return tuple(key for key in keys if key in installed)
+
+    eso_apps = [app for app in cluster.apps if app.operator == "external-secrets"]
+    operator_apps = [app for app in cluster.apps if app.operator == "infisical-operator"]
+    objects: list[PlannedObject] = []
+    if eso_apps or cluster.install_external_secrets:
+        objects.append(PlannedObject(
+            c.ESO_API_VERSION, "ClusterSecretStore", c.STORE_NAME, None,
+            manifests.cluster_secret_store(cluster.project_slug, cluster.environment_slug, api_url),
+            after=after(charts.EXTERNAL_SECRETS.key), reads=(c.SECRET_MACHINE_IDENTITY,), needs_identity=True,
+            resync_on_credentials=True))
+    for app in eso_apps:
+        objects.append(_app_object(app, "ExternalSecret", c.ESO_API_VERSION, manifests.external_secret(app),
+                                   after(charts.EXTERNAL_SECRETS.key), resync=True))
+    if operator_apps or cluster.install_infisical_operator:
+        operator = after(charts.INFISICAL_OPERATOR.key)
+        objects.append(PlannedObject(
+            c.INFISICAL_API_VERSION, "InfisicalConnection", c.INFISICAL_CONNECTION, c.NS_INFISICAL_OPERATOR,
+            manifests.infisical_connection(api_url), after=operator, needs_identity=True))
+        objects.append(PlannedObject(
+            c.INFISICAL_API_VERSION, "InfisicalAuth", c.INFISICAL_AUTH, c.NS_INFISICAL_OPERATOR,
+            manifests.infisical_auth(), after=operator, reads=(c.SECRET_OPERATOR_IDENTITY,), needs_identity=True))
+    for app in operator_apps:
+        spec_ = manifests.infisical_static_secret(app, cluster.project_slug, cluster.environment_slug)
+        objects.append(_app_object(app, "InfisicalStaticSecret", c.INFISICAL_API_VERSION, spec_,
+                                   after(charts.INFISICAL_OPERATOR.key), resync=False))
+    return objects
+
+
+def _app_object(app: AppEntry, kind: str, api_version: str, spec_: Mapping[str, Any], after: tuple[str, ...],
+                resync: bool) -> PlannedObject:
+    return PlannedObject(api_version, kind, app.secret_name, app.namespace, spec_,
+                         labels={"app.kubernetes.io/name": app.name}, after=after, needs_identity=True,
+                         resync_on_credentials=resync)
+
+
+def _platform_objects(cluster: ClusterSettings, releases: tuple[ChartPin, ...]) -> list[PlannedObject]:
+    installed = {pin.key for pin in releases}
+    objects: list[PlannedObject] = []
+    if cluster.install_cert_manager:
+        objects.append(PlannedObject(
+            c.CERT_MANAGER_API_VERSION, "ClusterIssuer", c.CLUSTER_ISSUER, None,
+            manifests.cluster_issuer(cluster.acme_environment, cluster.acme_email, cluster.cloudflare_secret_key),
+            after=(charts.CERT_MANAGER.key,), reads=(c.SECRET_CLOUDFLARE,)))
+    if cluster.install_infisical:
+        objects.append(PlannedObject(
+            c.CNPG_API_VERSION, "Cluster", c.DATABASE_CLUSTER, c.NS_INFISICAL, manifests.database_cluster(),
+            after=tuple(key for key in (charts.CLOUDNATIVE_PG.key,) if key in installed), reads=(c.SECRET_DATABASE,)))
+    return objects
+
+
 def make_plan(cluster: ClusterSettings, authentik_host: str, available: frozenset[str]) -> ClusterPlan:
     """`available`: registry names of the secrets that have a value (supplied or generated)."""
-    machine_identity = {"machine_identity_client_id", "machine_identity_client_secret"} <= available
+    machine_identity = set(IDENTITY_SECRETS) <= available
     oidc_secret = "argocd_oidc_client_secret" in available
     pending: list[str] = []
     problems: list[str] = []
@@ -83,49 +260,27 @@ def make_plan(cluster: ClusterSettings, authentik_host: str, available: frozense
             f"Argo CD OIDC waits for {' and '.join(missing)} (the redirect URI and the Authentik issuer): "
             + " && ".join(_config_set(key, f"{key.removesuffix('Host')}.example.com") for key in missing)
             + " && pulumi up")
+    if cluster.install_argocd and cluster.argocd_host and not cluster.ingress_class:
+        pending.append("Argo CD has no Ingress, so its SSO callback is unreachable: name your ingress controller's "
+                       f"class: {_config_set('ingressClass', '<class>')} && pulumi up")
 
-    if not machine_identity and cluster.apps:
-        waiting = ", ".join(f"{app.namespace}/{app.secret_name}" for app in cluster.apps)
-        commands = " && ".join(spec(name).set_command() for name in
-                               ("machine_identity_client_id", "machine_identity_client_secret")
-                               if name not in available)
-        pending.append(f"{len(cluster.apps)} catalog apps are not synced until the Infisical machine identity "
-                       f"is set ({waiting}): {commands} && pulumi up")
+    releases = tuple(pin for pin in charts.ALL if pin.wanted(cluster))
+    sync = _sync_objects(cluster, releases)
+    waiting = [] if machine_identity else [item for item in sync if item.needs_identity]
+    if waiting:
+        commands = " && ".join(spec(name).set_command() for name in IDENTITY_SECRETS if name not in available)
+        pending.append(f"{len(waiting)} sync objects ({len(cluster.apps)} catalog apps) wait for the Infisical "
+                       f"machine identity: {commands} && pulumi up")
 
-    bootstrap = [
-        BootstrapSecret(
-            c.SECRET_INFISICAL, c.NS_INFISICAL, ("AUTH_SECRET", "ENCRYPTION_KEY", "SITE_URL"),
-            ("infisical_encryption_key", "infisical_auth_secret"), retain_on_delete=True,
-            purpose="Infisical encryption key and session signing secret, site URL (kubeSecretRef)"),
-        BootstrapSecret(
-            c.SECRET_CLOUDFLARE, c.NS_CERT_MANAGER, (cluster.cloudflare_secret_key,), ("cloudflare_api_token",),
-            retain_on_delete=False, purpose="cert-manager's Cloudflare DNS-01 solver (apiTokenSecretRef)"),
-        BootstrapSecret(
-            c.SECRET_INFISICAL_HELM, c.NS_ARGOCD, (c.KEY_HELM_VALUES,),
-            ("infisical_postgres_password", "infisical_redis_password"), retain_on_delete=False,
-            purpose="PostgreSQL and Redis passwords as a values file for an Argo CD Application of Infisical"),
-    ]
-    if machine_identity:
-        bootstrap.append(BootstrapSecret(
-            c.SECRET_MACHINE_IDENTITY, c.NS_EXTERNAL_SECRETS, (c.KEY_CLIENT_ID, c.KEY_CLIENT_SECRET),
-            ("machine_identity_client_id", "machine_identity_client_secret"), retain_on_delete=False,
-            purpose="universal-auth credentials of both sync operators"))
-    if oidc_host:
-        bootstrap.append(BootstrapSecret(
-            c.SECRET_ARGOCD_OIDC, c.NS_ARGOCD, (c.KEY_OIDC_CLIENT_SECRET,), ("argocd_oidc_client_secret",),
-            retain_on_delete=False, extra_labels=((c.ARGOCD_PART_OF_LABEL, "argocd"),),
-            purpose="Argo CD OIDC client secret, read as $argocd-oidc:clientSecret"))
+    objects = _platform_objects(cluster, releases) + [item for item in sync if item not in waiting]
+    # A bootstrap Secret exists only while something the plan installs reads it: every Secret has a consumer.
+    readers = {name for pin in releases for name in pin.reads} | {name for item in objects for name in item.reads}
+    bootstrap = tuple(secret for wanted, secret in BOOTSTRAP_SECRETS
+                      if wanted(cluster, machine_identity, oidc_host is not None) and secret.name in readers)
 
-    releases = tuple(pin for pin, wanted in (
-        (charts.EXTERNAL_SECRETS, cluster.install_external_secrets),
-        (charts.INFISICAL_OPERATOR, cluster.install_infisical_operator),
-        (charts.INFISICAL, cluster.install_infisical),
-        (charts.ARGOCD, cluster.install_argocd),
-    ) if wanted)
-
-    eso_apps = tuple(app for app in cluster.apps if app.operator == "external-secrets")
-    infisical_apps = tuple(app for app in cluster.apps if app.operator == "infisical-operator")
-    for app in infisical_apps:
+    for app in cluster.apps:
+        if app.operator != "infisical-operator":
+            continue
         try:
             manifests.infisical_resync_interval(app.refresh_interval)
         except ValueError as error:
@@ -133,20 +288,21 @@ def make_plan(cluster: ClusterSettings, authentik_host: str, available: frozense
                             "    fix: give it a refreshInterval of at least 5s in Pulumi.<stack>.yaml")
 
     platform = [c.NS_INFISICAL, c.NS_EXTERNAL_SECRETS, c.NS_CERT_MANAGER, c.NS_ARGOCD]
-    if cluster.install_infisical_operator:
+    if cluster.install_infisical_operator or any(item.namespace == c.NS_INFISICAL_OPERATOR for item in sync):
         platform.insert(2, c.NS_INFISICAL_OPERATOR)
+    if charts.CLOUDNATIVE_PG in releases:
+        platform.append(c.NS_CNPG)
     app_namespaces = sorted({app.namespace for app in cluster.apps} - set(platform))
 
     return ClusterPlan(
         platform_namespaces=tuple(platform),
         app_namespaces=tuple(app_namespaces),
-        bootstrap=tuple(bootstrap),
+        bootstrap=bootstrap,
         releases=releases,
+        objects=tuple(objects),
+        waiting=tuple(waiting),
         machine_identity=machine_identity,
         oidc_authentik_host=oidc_host,
-        cluster_secret_store=machine_identity and (bool(eso_apps) or cluster.install_external_secrets),
-        external_secrets=eso_apps if machine_identity else (),
-        infisical_secrets=infisical_apps if machine_identity else (),
         pending=tuple(pending),
         problems=tuple(problems),
     )

@@ -1,4 +1,4 @@
-"""The cluster side as one component: provider and namespaces, bootstrap Secrets, Helm releases, runtime sync."""
+"""The cluster side as one component: provider and namespaces, bootstrap Secrets, Helm releases, custom resources."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import pulumi
 from components.bootstrap_secrets import BootstrapSecrets
 from components.cluster.base import ClusterBase
 from components.cluster.bootstrap import ClusterBootstrapSecrets
+from components.cluster.context import ReleaseContext
 from components.cluster.plan import ClusterPlan, make_plan
 from components.cluster.releases import ClusterReleases
-from components.cluster.sync import RuntimeSync
+from components.cluster.sync import ClusterObjects
 from components.digests import DigestKey
 from components.secrets_registry import SECRETS, Scope
 from components.settings import Settings
@@ -21,6 +22,8 @@ def available_secrets(secrets: BootstrapSecrets) -> frozenset[str]:
 
 
 class ClusterPlatform(pulumi.ComponentResource):
+    """Order: operators and their CRDs; the custom resources they reconcile; the releases that need those."""
+
     def __init__(self, name: str, settings: Settings, secrets: BootstrapSecrets,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         plan = make_plan(settings.cluster, settings.cluster.authentik_host, available_secrets(secrets))
@@ -34,8 +37,18 @@ class ClusterPlatform(pulumi.ComponentResource):
         digests = DigestKey("cluster-digest-key", self)
         self.bootstrap = ClusterBootstrapSecrets("cluster-bootstrap", plan, settings.cluster, secrets, self.base,
                                                  settings.allow_data_key_change, digests, child)
-        self.releases = ClusterReleases("cluster-releases", plan, settings.cluster, secrets, self.base,
-                                        self.bootstrap, child)
-        self.sync = RuntimeSync("cluster-sync", plan, settings.cluster, self.base, self.bootstrap, self.releases,
-                                secrets, digests, child)
+        context = ReleaseContext(settings.cluster, plan.oidc_authentik_host, self.bootstrap.digests)
+        first = tuple(pin for pin in plan.releases if not pin.needs_objects)
+        self.operators = ClusterReleases("cluster-releases", first, context, self.base, self.bootstrap.secrets, {},
+                                         child)
+        credentials = None
+        if plan.machine_identity:
+            credentials = digests.of(client_id=secrets.value("machine_identity_client_id"),
+                                     client_secret=secrets.value("machine_identity_client_secret"))
+        self.objects = ClusterObjects("cluster-objects", plan.objects, self.base, self.operators.releases,
+                                      self.bootstrap.secrets, self.bootstrap.names, credentials, child)
+        later = tuple(pin for pin in plan.releases if pin.needs_objects)
+        self.apps = ClusterReleases("cluster-apps", later, context, self.base, self.bootstrap.secrets,
+                                    {**self.operators.releases, **self.objects.resources}, child)
+        self.releases = {**self.operators.releases, **self.apps.releases}
         self.register_outputs({})

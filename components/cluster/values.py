@@ -1,31 +1,72 @@
-"""Helm values of each chart, as plain dicts. Pure: settings in, values out.
+"""Helm values of each chart, as plain dicts. Pure: a ReleaseContext in, values out.
 
-Secret values (passwords) come in as `pulumi.Input[str]` and are placed as they are, so a secret Output
-stays a secret leaf inside the values. Every path set here exists in the pinned chart's values.yaml
-(a test checks it against the chart), except keys under a chart's documented free-form maps.
+No value here is a secret: every password reaches its consumer through a Secret the chart references
+(`kubeSecretRef`, `usersExistingSecret`, `initdb.secret`, `$<secret>:<key>`), never as a Helm value, so no
+password is stored in a Helm release Secret or rendered into a Deployment's env. Every path set here exists in
+the pinned chart's values.yaml (a test checks it against the chart), except keys under documented free-form maps.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import pulumi
-
 from components.cluster import constants as c
+from components.cluster.context import ReleaseContext
+
+# Infisical's Service, from the infisical-standalone chart (Infisical/infisical,
+# helm-charts/infisical-standalone-postgres/templates/infisical.yaml: `name: {{ include "infisical.fullname" . }}
+# -infisical`, port 8080; _helpers.tpl: fullname is `<release>-<chart>` unless the release name contains the chart
+# name). Release `infisical` of chart `infisical-standalone` gives this name.
+INFISICAL_SERVICE = "infisical-infisical-standalone-infisical"
+INFISICAL_PORT = 8080
 
 
-def infisical_api_url(host: str) -> str:
-    """The Infisical API base URL both operators take as `hostAPI`.
+def service_url(scheme: str, service: str, namespace: str, port: int, path: str = "") -> str:
+    return f"{scheme}://{service}.{namespace}.svc.cluster.local:{port}{path}"
 
-    The Infisical operator documents `https://<host>/api`; ESO's Infisical provider passes hostAPI to the
-    Infisical Go SDK, which appends `/api` only when it is missing, so the same URL serves both.
+
+def infisical_api_url(external: str = "") -> str:
+    """The Infisical API both operators use: the installed Infisical's Service (no DNS, TLS or ingress involved),
+    or `infisicalApiUrl` when the program does not install Infisical.
+
+    ESO's Infisical provider passes `hostAPI` to the Infisical Go SDK, which appends `/api` only when it is missing;
+    the Infisical operator's InfisicalConnection takes the same base address.
     """
-    return f"https://{host}/api"
+    if external:
+        return external.rstrip("/") if external.rstrip("/").endswith("/api") else external.rstrip("/") + "/api"
+    return service_url("http", INFISICAL_SERVICE, c.NS_INFISICAL, INFISICAL_PORT, "/api")
+
+
+def infisical_site_url(host: str) -> str:
+    return f"https://{host}"
+
+
+def database_host() -> str:
+    # CloudNativePG creates `<cluster>-rw` for the primary (cloudnative-pg v1.30.0 pkg/specs/services.go).
+    return f"{c.DATABASE_CLUSTER}-rw.{c.NS_INFISICAL}.svc.cluster.local"
+
+
+def valkey_host() -> str:
+    # The Valkey chart names its Service after the release fullname (valkey-0.11.0 templates/service.yaml).
+    return f"{c.VALKEY_RELEASE}.{c.NS_INFISICAL}.svc.cluster.local"
+
+
+def database_url(password: str) -> str:
+    """Infisical's DB_CONNECTION_URI; built inside an apply on the secret password, so it stays secret."""
+    from urllib.parse import quote
+
+    return (f"postgresql://{c.DATABASE_OWNER}:{quote(password, safe='')}@{database_host()}:{c.DATABASE_PORT}/"
+            f"{c.DATABASE_NAME}")
+
+
+def redis_url(password: str) -> str:
+    from urllib.parse import quote
+
+    return f"redis://default:{quote(password, safe='')}@{valkey_host()}:{c.VALKEY_PORT}"
 
 
 def _hardened_container() -> dict[str, Any]:
     return {
-        "enabled": True,
         "allowPrivilegeEscalation": False,
         "capabilities": {"drop": ["ALL"]},
         "readOnlyRootFilesystem": True,
@@ -34,61 +75,128 @@ def _hardened_container() -> dict[str, Any]:
     }
 
 
-def external_secrets_values() -> dict[str, Any]:
-    """ESO installs its CRDs and runs controller, webhook and cert controller hardened.
+def _hardened_pod() -> dict[str, Any]:
+    return {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
+
+
+def tls_ingress_annotations() -> dict[str, str]:
+    """cert-manager's ingress-shim issues the Ingress's TLS Secret from the ClusterIssuer."""
+    return {c.CLUSTER_ISSUER_ANNOTATION: c.CLUSTER_ISSUER}
+
+
+def tls_secret_name(host: str) -> str:
+    return f"{host.replace('.', '-')}-tls"
+
+
+def cert_manager_values(ctx: ReleaseContext) -> dict[str, Any]:
+    """cert-manager with its CRDs (kept on uninstall), hardened containers, and Cloudflare's resolvers for the
+    DNS-01 self-check. The program adds the Let's Encrypt ClusterIssuer (`letsencrypt`).
+
+    A homelab resolver often answers for the zone itself (split horizon), so cert-manager's propagation check
+    would never see the challenge record: it asks Cloudflare's resolvers instead.
+    """
+    container = {key: value for key, value in _hardened_container().items()
+                 if key not in ("runAsNonRoot", "seccompProfile")}  # the chart sets those two per pod
+    hardened = {"securityContext": _hardened_pod(), "containerSecurityContext": container}
+    return {
+        "crds": {"enabled": True, "keep": True},
+        **hardened,
+        "webhook": dict(hardened),
+        "cainjector": dict(hardened),
+        "startupapicheck": dict(hardened),
+        "dns01RecursiveNameservers": "1.1.1.1:53,1.0.0.1:53",
+        "dns01RecursiveNameserversOnly": True,
+    }
+
+
+def external_secrets_values(ctx: ReleaseContext) -> dict[str, Any]:
+    """ESO with its CRDs and hardened controller, webhook and cert controller; the program adds the
+    `ClusterSecretStore` `infisical` and an ExternalSecret per catalog app.
 
     The chart's defaults are already hardened; they are set here so a changed default cannot weaken them.
     """
+    container = {"enabled": True, **_hardened_container()}
     return {
         "installCRDs": True,
         "podSecurityContext": {"enabled": True},
-        "securityContext": _hardened_container(),
-        "webhook": {"podSecurityContext": {"enabled": True}, "securityContext": _hardened_container()},
-        "certController": {"podSecurityContext": {"enabled": True}, "securityContext": _hardened_container()},
+        "securityContext": container,
+        "webhook": {"podSecurityContext": {"enabled": True}, "securityContext": container},
+        "certController": {"podSecurityContext": {"enabled": True}, "securityContext": container},
     }
 
 
-def infisical_operator_values(infisical_host: str) -> dict[str, Any]:
-    """The Infisical operator: its CRDs, the self-hosted API as default host, a hardened manager."""
+def infisical_operator_values(ctx: ReleaseContext) -> dict[str, Any]:
+    """The Infisical operator with its CRDs (v1alpha1 and v1beta1) and a hardened manager; the program adds one
+    InfisicalConnection and InfisicalAuth, and an InfisicalStaticSecret per catalog app.
+
+    The API address lives in the InfisicalConnection, not in a chart-wide default.
+    """
+    container = dict(_hardened_container())
+    container.pop("runAsNonRoot")
+    container.pop("seccompProfile")
     return {
         "installCRDs": True,
-        "hostAPI": infisical_api_url(infisical_host),
         "controllerManager": {
-            "manager": {
-                "containerSecurityContext": {
-                    "allowPrivilegeEscalation": False,
-                    "capabilities": {"drop": ["ALL"]},
-                    "readOnlyRootFilesystem": True,
-                },
-            },
-            "podSecurityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+            "manager": {"containerSecurityContext": container},
+            "podSecurityContext": _hardened_pod(),
         },
     }
 
 
-def infisical_values(
-    infisical_host: str, postgres_password: pulumi.Input[str], redis_password: pulumi.Input[str],
-    bootstrap_digest: pulumi.Input[str],
-) -> dict[str, Any]:
-    """infisical-standalone with its bundled PostgreSQL and Redis.
+def cloudnative_pg_values(ctx: ReleaseContext) -> dict[str, Any]:
+    """The CloudNativePG operator with its CRDs; the program adds Infisical's PostgreSQL `Cluster` (one instance,
+    owner password from `infisical-db-credentials`)."""
+    return {"crds": {"create": True}}
 
-    `ENCRYPTION_KEY`, `AUTH_SECRET` and `SITE_URL` come from the bootstrap Secret (`kubeSecretRef`). The
-    two passwords must be chart values: the bundled subcharts initialise with them and the chart builds
-    `DB_CONNECTION_URI` / `REDIS_URL` from them. `postgresql.useExistingPostgresSecret` is deliberately
-    left off: with the bundled PostgreSQL the pinned chart still renders the literal connection string
-    as well (two `DB_CONNECTION_URI` entries, the literal one last, so it wins), which adds nothing.
 
-    The pods read the bootstrap Secret at start only: `bootstrap_digest` (a digest of its content) in a
-    pod annotation rolls them when it changes, e.g. after AUTH_SECRET is rotated.
+def valkey_values(ctx: ReleaseContext) -> dict[str, Any]:
+    """Valkey for Infisical's queues and cache: ACL user `default` from `infisical-valkey-users`, no password in
+    any env, `maxmemory-policy noeviction`, pods rolled by a digest of that Secret.
+
+    The chart mounts `usersExistingSecret` in the init container only, which writes a hashed ACL file; the
+    server gets no password env (valkey-0.11.0 templates/deploy_valkey.yaml, templates/init_config.yaml). The
+    ACL is written at pod start, so a digest of the Secret in a pod annotation rolls the pod on rotation.
     """
+    return {
+        "auth": {
+            "enabled": True,
+            "usersExistingSecret": c.SECRET_VALKEY_USERS,
+            "aclUsers": {"default": {"permissions": "~* &* +@all", "passwordKey": c.KEY_VALKEY_PASSWORD}},
+        },
+        "podAnnotations": {c.BOOTSTRAP_DIGEST_ANNOTATION: ctx.digest(c.SECRET_VALKEY_USERS)},
+        "valkeyConfig": "maxmemory-policy noeviction\n",  # Infisical's BullMQ queues must never be evicted
+    }
+
+
+def infisical_values(ctx: ReleaseContext) -> dict[str, Any]:
+    """infisical-standalone without its bundled ingress-nginx, PostgreSQL and Redis: env from `infisical-secrets`
+    (`kubeSecretRef`, connection strings included), pods rolled by its digest, an Ingress only with `ingressClass`.
+
+    - `ingress.nginx.enabled: false`: the chart would install ingress-nginx 4.0.13 (controller v1.1.0, 2021).
+    - `postgresql.enabled` / `redis.enabled: false`: the chart would build DB_CONNECTION_URI and REDIS_URL from
+      `*.auth.password` into plain Deployment env. The connection strings are keys of the `kubeSecretRef`
+      Secret instead, which the Deployment reads with `envFrom`.
+    - The pods read that Secret at start only: a digest of its content in a pod annotation rolls them.
+    - An Ingress only with an operator-named class, TLS from cert-manager.
+    """
+    cluster = ctx.cluster
+    ingress: dict[str, Any] = {"enabled": False, "nginx": {"enabled": False}}
+    if ctx.ingress:
+        ingress.update({
+            "enabled": True,
+            "hostName": cluster.infisical_host,
+            "ingressClassName": cluster.ingress_class,
+            "annotations": tls_ingress_annotations(),
+            "tls": [{"secretName": tls_secret_name(cluster.infisical_host), "hosts": [cluster.infisical_host]}],
+        })
     return {
         "infisical": {
             "kubeSecretRef": c.SECRET_INFISICAL,
-            "podAnnotations": {c.BOOTSTRAP_DIGEST_ANNOTATION: bootstrap_digest},
+            "podAnnotations": {c.BOOTSTRAP_DIGEST_ANNOTATION: ctx.digest(c.SECRET_INFISICAL)},
         },
-        "ingress": {"hostName": infisical_host},
-        "postgresql": {"auth": {"password": postgres_password}},
-        "redis": {"auth": {"password": redis_password}},
+        "ingress": ingress,
+        "postgresql": {"enabled": False},
+        "redis": {"enabled": False},
     }
 
 
@@ -98,23 +206,59 @@ def argocd_oidc_config(authentik_host: str) -> str:
 
     config = {
         "name": "Authentik",
-        "issuer": f"https://{authentik_host}/application/o/{c.ARGOCD_OIDC_APP_SLUG}/",
+        "issuer": argocd_oidc_issuer(authentik_host),
         "clientID": c.ARGOCD_OIDC_CLIENT_ID,
         "clientSecret": f"${c.SECRET_ARGOCD_OIDC}:{c.KEY_OIDC_CLIENT_SECRET}",
-        "requestedScopes": ["openid", "profile", "email"],
+        "requestedScopes": ["openid", "profile", "email", "groups"],
     }
     return str(yaml.safe_dump(config, sort_keys=False, default_flow_style=False))
 
 
-def argocd_values(argocd_host: str, oidc_authentik_host: str | None) -> dict[str, Any]:
-    """Argo CD; with OIDC against Authentik when `oidc_authentik_host` is given.
+def argocd_oidc_issuer(authentik_host: str) -> str:
+    # Authentik's per-application issuer: https://<host>/application/o/<application slug>/
+    return f"https://{authentik_host}/application/o/{c.ARGOCD_OIDC_APP_SLUG}/"
 
-    Dex is off: Argo CD talks OIDC to Authentik directly. `global.domain` also gives argocd-cm its `url`,
-    which the OIDC redirect URI is built from.
+
+def argocd_redirect_uri(argocd_host: str) -> str:
+    # Argo CD's OIDC callback is `<url>/auth/callback`; `url` comes from global.domain.
+    return f"https://{argocd_host}/auth/callback"
+
+
+def argocd_policy(admin_group: str) -> str:
+    """Casbin policy lines: the Authentik group (the `groups` claim) is role:admin."""
+    return f"g, {admin_group}, role:admin\n"
+
+
+def argocd_values(ctx: ReleaseContext) -> dict[str, Any]:
+    """Argo CD without Dex: OIDC against Authentik (once its client secret is set), RBAC mapping
+    `argocdAdminGroup` to role:admin and `argocdDefaultRole` to everyone else, an Ingress with TLS.
+
+    Dex is off: Argo CD talks OIDC to Authentik directly. `global.domain` gives argocd-cm its `url`, which the
+    OIDC redirect URI is built from. TLS ends at the ingress controller, so the server runs `server.insecure`
+    (plain HTTP behind the Ingress), as the chart's docs describe for TLS termination at the ingress.
     """
-    values: dict[str, Any] = {"dex": {"enabled": False}}
-    if argocd_host:
-        values["global"] = {"domain": argocd_host}
-    if oidc_authentik_host:
-        values["configs"] = {"cm": {"oidc.config": argocd_oidc_config(oidc_authentik_host)}}
+    cluster = ctx.cluster
+    values: dict[str, Any] = {
+        "dex": {"enabled": False},
+        "configs": {
+            "rbac": {
+                "policy.default": cluster.argocd_default_role,
+                "policy.csv": argocd_policy(cluster.argocd_admin_group),
+                "scopes": "[groups]",
+            },
+        },
+    }
+    if cluster.argocd_host:
+        values["global"] = {"domain": cluster.argocd_host}
+    if ctx.oidc_authentik_host:
+        values["configs"]["cm"] = {"oidc.config": argocd_oidc_config(ctx.oidc_authentik_host)}
+    if ctx.ingress and cluster.argocd_host:
+        values["configs"]["params"] = {"server.insecure": True}
+        values["server"] = {"ingress": {
+            "enabled": True,
+            "ingressClassName": cluster.ingress_class,
+            "hostname": cluster.argocd_host,
+            "annotations": tls_ingress_annotations(),
+            "tls": True,  # the chart's TLS entry names Secret argocd-server-tls, issued by cert-manager
+        }}
     return values

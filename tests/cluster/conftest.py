@@ -16,7 +16,11 @@ RELEASE = "kubernetes:helm.sh/v3:Release"
 PROVIDER = "pulumi:providers:kubernetes"
 STORE = "kubernetes:external-secrets.io/v1:ClusterSecretStore"
 EXTERNAL_SECRET = "kubernetes:external-secrets.io/v1:ExternalSecret"
-INFISICAL_SECRET = "kubernetes:secrets.infisical.com/v1alpha1:InfisicalSecret"
+CONNECTION = "kubernetes:secrets.infisical.com/v1beta1:InfisicalConnection"
+AUTH = "kubernetes:secrets.infisical.com/v1beta1:InfisicalAuth"
+STATIC_SECRET = "kubernetes:secrets.infisical.com/v1beta1:InfisicalStaticSecret"
+ISSUER = "kubernetes:cert-manager.io/v1:ClusterIssuer"
+DATABASE = "kubernetes:postgresql.cnpg.io/v1:Cluster"
 
 
 @pytest.fixture(scope="session")

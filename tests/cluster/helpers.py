@@ -25,5 +25,6 @@ def cluster_settings(**overrides: Any) -> ClusterSettings:
         default_operator="external-secrets", install_external_secrets=True, install_infisical_operator=True,
         install_infisical=True, install_argocd=True, cloudflare_secret_key="api-token",
         argocd_host="argocd.example.com", authentik_host="auth.example.com",
-        apps=(ESO_APP, ESO_FOLDER_APP, INFISICAL_APP))
+        apps=(ESO_APP, ESO_FOLDER_APP, INFISICAL_APP), install_cert_manager=True, install_cloudnative_pg=True,
+        ingress_class="traefik", acme_email="ops@example.com")
     return dataclasses.replace(base, **overrides)

@@ -10,12 +10,16 @@ from components.cluster import charts
 from components.cluster import constants as c
 from components.secrets_registry import SECRETS, Scope
 from tests.cluster.conftest import (
+    AUTH,
+    CONNECTION,
+    DATABASE,
     EXTERNAL_SECRET,
-    INFISICAL_SECRET,
+    ISSUER,
     NAMESPACE,
     PROVIDER,
     RELEASE,
     SECRET,
+    STATIC_SECRET,
     STORE,
     by_name,
     k8s_registrations,
@@ -40,26 +44,13 @@ def evaluation(request: pytest.FixtureRequest) -> Evaluation:
 
 # --- validity of every emitted object ------------------------------------------------------------------------
 
-def test_core_objects_validate_strictly(evaluation: Evaluation) -> None:
-    objects = [(r, m) for r, m in checks.kubernetes_objects(evaluation)
-               if checks.is_core_kind(str(m["apiVersion"]))]
-    assert {m["kind"] for _, m in objects} == {"Namespace", "Secret"}
-    for registration, manifest in objects:
-        assert checks.core_object_problems(manifest) == [], registration.name
-
-
-def test_custom_resources_validate_against_the_strict_crd_schemas(full_evaluation: Evaluation) -> None:
-    refs_path("crds", "eso")
-    refs_path("crds", "infisical")
-    objects = [(r, m) for r, m in checks.kubernetes_objects(full_evaluation)
-               if not checks.is_core_kind(str(m["apiVersion"]))]
-    assert {m["kind"] for _, m in objects} == {"ClusterSecretStore", "ExternalSecret", "InfisicalSecret"}
-    for registration, manifest in objects:
-        assert checks.custom_resource_problems(manifest) == [], registration.name
+def test_the_program_registers_only_namespaces_secrets_and_its_custom_resources(full_evaluation: Evaluation) -> None:
+    kinds = {r.type for r in k8s_registrations(full_evaluation)} - {RELEASE}
+    assert kinds == {NAMESPACE, SECRET, STORE, EXTERNAL_SECRET, CONNECTION, AUTH, STATIC_SECRET, ISSUER, DATABASE}
 
 
 def test_helm_values_exist_in_the_pinned_charts(evaluation: Evaluation) -> None:
-    refs_path("charts")
+    refs_path("charts-src")
     assert checks.helm_values_exist_in_charts(evaluation) == []
 
 
@@ -95,19 +86,32 @@ def test_bootstrap_secret_values_are_secret_markers(full_evaluation: Evaluation)
         assert is_secret_marker(registration.inputs["stringData"]), registration.name
 
 
-def test_helm_passwords_are_secret_values(full_evaluation: Evaluation) -> None:
-    chart_values = release(full_evaluation, charts.INFISICAL.key).inputs["values"]
-    assert is_secret_marker(chart_values["postgresql"]["auth"]["password"])
-    assert is_secret_marker(chart_values["redis"]["auth"]["password"])
+def test_no_helm_value_is_a_secret(evaluation: Evaluation) -> None:
+    """Every password reaches its chart through a Secret reference; Helm never stores one in a release."""
+    def markers(value: Any) -> int:
+        if is_secret_marker(value):
+            return 1
+        if isinstance(value, dict):
+            return sum(markers(item) for item in value.values())
+        if isinstance(value, list):
+            return sum(markers(item) for item in value)
+        return 0
+
+    for registration in evaluation.by_type(RELEASE):
+        values = registration.inputs["values"]
+        digests = {c.BOOTSTRAP_DIGEST_ANNOTATION}
+        annotations = values.get("podAnnotations") or values.get("infisical", {}).get("podAnnotations") or {}
+        assert markers(values) == sum(1 for key in annotations if key in digests), registration.name
 
 
-def test_the_helm_values_blob_is_yaml_inside_the_secret(full_evaluation: Evaluation) -> None:
-    import yaml
-
-    registration = secret_by_object_name(full_evaluation, c.NS_ARGOCD, c.SECRET_INFISICAL_HELM)
-    blob = yaml.safe_load(plain(registration.inputs["stringData"])[c.KEY_HELM_VALUES])
-    assert set(blob) == {"postgresql", "redis"}
-    assert blob["postgresql"]["auth"]["password"] and blob["redis"]["auth"]["password"]
+def test_the_database_and_redis_urls_are_secret_and_point_in_cluster(full_evaluation: Evaluation) -> None:
+    registration = secret_by_object_name(full_evaluation, c.NS_INFISICAL, c.SECRET_INFISICAL)
+    assert is_secret_marker(registration.inputs["stringData"])
+    data = plain(registration.inputs["stringData"])
+    assert data["DB_CONNECTION_URI"].startswith("postgresql://infisical:")
+    assert data["DB_CONNECTION_URI"].endswith("@infisical-db-rw.infisical.svc.cluster.local:5432/infisical")
+    assert data["REDIS_URL"].startswith("redis://default:")
+    assert data["REDIS_URL"].endswith("@infisical-valkey.infisical.svc.cluster.local:6379")
 
 
 def test_argocd_values_reference_the_oidc_secret(full_evaluation: Evaluation) -> None:
@@ -121,18 +125,30 @@ def test_argocd_values_reference_the_oidc_secret(full_evaluation: Evaluation) ->
 # --- bootstrap Secrets ---------------------------------------------------------------------------------------
 
 EXPECTED_BOOTSTRAP = {
-    (c.NS_INFISICAL, c.SECRET_INFISICAL): {"ENCRYPTION_KEY", "AUTH_SECRET", "SITE_URL"},
+    (c.NS_INFISICAL, c.SECRET_INFISICAL): {"ENCRYPTION_KEY", "AUTH_SECRET", "SITE_URL", "DB_CONNECTION_URI",
+                                           "REDIS_URL"},
+    (c.NS_INFISICAL, c.SECRET_DATABASE): {"username", "password"},
+    (c.NS_INFISICAL, c.SECRET_VALKEY_USERS): {"default"},
     (c.NS_EXTERNAL_SECRETS, c.SECRET_MACHINE_IDENTITY): {"clientId", "clientSecret"},
+    (c.NS_INFISICAL_OPERATOR, c.SECRET_OPERATOR_IDENTITY): {"clientId", "clientSecret"},
     (c.NS_CERT_MANAGER, c.SECRET_CLOUDFLARE): {"api-token"},
-    (c.NS_ARGOCD, c.SECRET_INFISICAL_HELM): {"values.yaml"},
     (c.NS_ARGOCD, c.SECRET_ARGOCD_OIDC): {"clientSecret"},
 }
 
 
+def bootstrap_found(evaluation: Evaluation) -> dict[tuple[str, str], set[str]]:
+    found = {}
+    for registration in evaluation.by_type(SECRET):
+        metadata = registration.inputs["metadata"]
+        name = metadata["name"]
+        if name.startswith(f"{c.SECRET_OPERATOR_IDENTITY}-"):
+            name = c.SECRET_OPERATOR_IDENTITY  # versioned: <name>-<digest>
+        found[(metadata["namespace"], name)] = set(plain(registration.inputs["stringData"]))
+    return found
+
+
 def test_every_bootstrap_secret_exists_with_its_keys(full_evaluation: Evaluation) -> None:
-    found = {(r.inputs["metadata"]["namespace"], r.inputs["metadata"]["name"]): set(plain(r.inputs["stringData"]))
-             for r in full_evaluation.by_type(SECRET)}
-    assert found == EXPECTED_BOOTSTRAP
+    assert bootstrap_found(full_evaluation) == EXPECTED_BOOTSTRAP
 
 
 def test_bootstrap_secrets_are_labelled_and_never_pruned(full_evaluation: Evaluation) -> None:
@@ -153,7 +169,8 @@ def test_infisical_secrets_holds_the_site_url(full_evaluation: Evaluation) -> No
 def test_namespaces_are_kept_on_delete(full_evaluation: Evaluation) -> None:
     namespaces = full_evaluation.by_type(NAMESPACE)
     assert {r.inputs["metadata"]["name"] for r in namespaces} == {
-        "infisical", "external-secrets", "infisical-operator-system", "cert-manager", "argocd", "monitoring", "n8n"}
+        "infisical", "external-secrets", "infisical-operator-system", "cert-manager", "argocd", "cnpg-system",
+        "monitoring", "n8n"}
     assert all(r.options.get("retainOnDelete") is True for r in namespaces)
 
 
@@ -186,11 +203,21 @@ def test_custom_resources_come_after_their_crds_release(full_evaluation: Evaluat
     (store,) = full_evaluation.by_type(STORE)
     assert {eso, identity} <= store.all_dependencies()
     for registration in full_evaluation.by_type(EXTERNAL_SECRET):
-        assert {eso, store.urn} <= registration.all_dependencies()
-    for registration in full_evaluation.by_type(INFISICAL_SECRET):
-        assert {operator, identity} <= registration.all_dependencies()
+        assert eso in registration.all_dependencies()
+    (auth,) = full_evaluation.by_type(AUTH)
+    operator_identity = next(r for r in full_evaluation.by_type(SECRET)
+                             if r.inputs["metadata"]["namespace"] == c.NS_INFISICAL_OPERATOR)
+    assert {operator, operator_identity.urn} <= auth.all_dependencies()
+    for registration in full_evaluation.by_type(STATIC_SECRET):
+        assert operator in registration.all_dependencies()
         namespace = registration.inputs["metadata"]["namespace"]
         assert _urn(full_evaluation, NAMESPACE, namespace) in registration.all_dependencies()
+    (issuer,) = full_evaluation.by_type(ISSUER)
+    assert release(full_evaluation, charts.CERT_MANAGER.key).urn in issuer.all_dependencies()
+    (database,) = full_evaluation.by_type(DATABASE)
+    assert release(full_evaluation, charts.CLOUDNATIVE_PG.key).urn in database.all_dependencies()
+    infisical = release(full_evaluation, charts.INFISICAL.key)
+    assert {database.urn, release(full_evaluation, charts.VALKEY.key).urn} <= infisical.all_dependencies()
 
 
 def test_registration_order_follows_the_dependencies(full_evaluation: Evaluation) -> None:
@@ -205,17 +232,18 @@ def test_registration_order_follows_the_dependencies(full_evaluation: Evaluation
 def test_one_store_and_one_resource_per_catalog_app(full_evaluation: Evaluation) -> None:
     (store,) = full_evaluation.by_type(STORE)
     assert store.inputs["metadata"]["name"] == "infisical"
-    assert set(by_name(full_evaluation, EXTERNAL_SECRET)) == {"monitoring-grafana"}
-    assert set(by_name(full_evaluation, INFISICAL_SECRET)) == {"n8n-n8n"}
-    infisical_secret = by_name(full_evaluation, INFISICAL_SECRET)["n8n-n8n"]
-    annotations = infisical_secret.inputs["metadata"]["annotations"]
-    assert annotations[c.ARGOCD_SYNC_OPTIONS] == "ServerSideApply=false"
-    assert set(annotations) == {c.ARGOCD_SYNC_OPTIONS, c.CREDENTIALS_DIGEST_ANNOTATION}
+    assert set(by_name(full_evaluation, EXTERNAL_SECRET)) == {"monitoring-grafana-secret"}
+    assert set(by_name(full_evaluation, STATIC_SECRET)) == {"n8n-n8n-db"}
+    assert set(by_name(full_evaluation, EXTERNAL_SECRET)["monitoring-grafana-secret"].inputs["metadata"][
+        "annotations"]) == {c.CREDENTIALS_DIGEST_ANNOTATION}
 
 
 def test_without_machine_identity_nothing_syncs_and_a_step_says_why(first_deploy_evaluation: Evaluation) -> None:
-    for type_token in (STORE, EXTERNAL_SECRET, INFISICAL_SECRET):
+    for type_token in (STORE, EXTERNAL_SECRET, CONNECTION, AUTH, STATIC_SECRET):
         assert first_deploy_evaluation.by_type(type_token) == []
+    waiting = first_deploy_evaluation.stack_outputs["clusterWaiting"]
+    assert "ClusterSecretStore infisical (waits for the machine identity)" in waiting
+    assert "InfisicalStaticSecret n8n/n8n-db (waits for the machine identity)" in waiting
     with pytest.raises(KeyError):
         secret_by_object_name(first_deploy_evaluation, c.NS_EXTERNAL_SECRETS, c.SECRET_MACHINE_IDENTITY)
     steps = first_deploy_evaluation.stack_outputs["clusterPendingSteps"]
@@ -239,15 +267,15 @@ def config_apps(config: Any) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize(("operator", "type_token"), [
-    ("external-secrets", EXTERNAL_SECRET), ("infisical-operator", INFISICAL_SECRET)])
+    ("external-secrets", EXTERNAL_SECRET), ("infisical-operator", STATIC_SECRET)])
 def test_adding_an_app_is_one_catalog_entry(full_evaluation: Evaluation, operator: str, type_token: str) -> None:
     added = _with_app({"name": "paperless", "namespace": "paperless", "target": "paperless-secret",
                        "path": "/paperless", "refreshInterval": "5m", "operator": operator,
                        "keys": {"PAPERLESS_SECRET_KEY": "PAPERLESS_SECRET_KEY"}})
     before, after = by_name(full_evaluation, type_token), by_name(added, type_token)
-    assert set(after) - set(before) == {"paperless-paperless"}
+    assert set(after) - set(before) == {"paperless-paperless-secret"}
     assert len(after) == len(before) + 1
-    other = INFISICAL_SECRET if type_token == EXTERNAL_SECRET else EXTERNAL_SECRET
+    other = STATIC_SECRET if type_token == EXTERNAL_SECRET else EXTERNAL_SECRET
     assert set(by_name(added, other)) == set(by_name(full_evaluation, other))
     assert "paperless" in by_name(added, NAMESPACE)
     assert added.stack_outputs["clusterSecrets"]["paperless"] == ["paperless-secret"]
@@ -257,21 +285,24 @@ def test_adding_an_app_is_one_catalog_entry(full_evaluation: Evaluation, operato
 def test_an_app_in_a_folder_reads_absolute_keys_through_eso(full_evaluation: Evaluation) -> None:
     added = _with_app({"name": "harbor", "namespace": "harbor", "target": "harbor-admin", "path": "/harbor",
                        "operator": "external-secrets", "keys": {"PASSWORD": "HARBOR_ADMIN_PASSWORD"}})
-    spec = by_name(added, EXTERNAL_SECRET)["harbor-harbor"].inputs["spec"]
+    spec = by_name(added, EXTERNAL_SECRET)["harbor-harbor-admin"].inputs["spec"]
     assert spec["data"] == [{"secretKey": "PASSWORD", "remoteRef": {"key": "/harbor/HARBOR_ADMIN_PASSWORD"}}]
 
 
 # --- switches, outputs, determinism ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("flag", ["installExternalSecrets", "installInfisicalOperator", "installInfisical",
-                                  "installArgocd"])
-def test_each_release_switches_off(flag: str) -> None:
+@pytest.mark.parametrize(("flag", "releases_off"), [
+    ("installExternalSecrets", 1), ("installInfisicalOperator", 1), ("installInfisical", 3), ("installArgocd", 1),
+    ("installCertManager", 1), ("installCloudNativePg", 1)])
+def test_each_release_switches_off(flag: str, releases_off: int) -> None:
+    refs_path("charts-src")
     config = full_config()
     config.set(flag, False)
+    if flag == "installInfisical":
+        config.set("infisicalApiUrl", "https://infisical.example.com")
     evaluation = run(config)
     assert evaluation.error is None, evaluation.error
-    assert len(evaluation.by_type(RELEASE)) == 3
-    assert len(evaluation.by_type(SECRET)) == len(EXPECTED_BOOTSTRAP)
+    assert len(evaluation.by_type(RELEASE)) == len(charts.ALL) - releases_off
     assert checks.run_all(evaluation) == [] and find_leaks(evaluation) == []
 
 
@@ -287,17 +318,16 @@ def test_cluster_disabled_registers_nothing_of_it() -> None:
 def test_outputs_name_every_secret_and_hold_no_value(full_evaluation: Evaluation) -> None:
     outputs = full_evaluation.stack_outputs
     assert outputs["clusterSecrets"] == {
-        "argocd": ["argocd-oidc", "infisical-helm-secrets"],
+        "argocd": ["argocd-oidc"],
         "cert-manager": ["cloudflare-api-token"],
         "external-secrets": ["infisical-machine-identity"],
-        "infisical": ["infisical-secrets"],
+        "infisical": ["infisical-db-credentials", "infisical-secrets", "infisical-valkey-users"],
+        "infisical-operator-system": ["infisical-operator-identity"],
         "monitoring": ["grafana-secret"],
         "n8n": ["n8n-db"],
     }
-    assert outputs["clusterReleases"] == {"external-secrets": "external-secrets 2.9.0",
-                                          "secrets-operator": "secrets-operator v0.11.5",
-                                          "infisical": "infisical-standalone 1.7.5", "argocd": "argo-cd 10.1.1"}
-    assert outputs["clusterPendingSteps"] == []
+    assert outputs["clusterReleases"] == {pin.release_name: f"{pin.chart} {pin.version}" for pin in charts.ALL}
+    assert outputs["clusterWaiting"] == []
 
 
 def test_the_same_config_gives_the_same_cluster_inputs(full_evaluation: Evaluation) -> None:

@@ -1,0 +1,59 @@
+"""The chart cache is filled from a real chart repository (a local one served on loopback) by Helm's client."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import http.server
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from components.cluster import charts
+from tests.conftest import refs_path
+from verify import chart_cache, rendering
+
+
+@pytest.fixture
+def repository(tmp_path: Path) -> Iterator[str]:
+    """A chart repository holding the valkey chart, packaged and indexed by Helm itself."""
+    import helm_python
+
+    source = refs_path("charts-src", charts.VALKEY.source_name)
+    served = tmp_path / "repo"
+    served.mkdir()
+    helm_python.package(str(source), destination=str(served))
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    helm_python.repo_index_generate(str(served), base_url=f"http://127.0.0.1:{server.server_port}")
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+
+
+def test_a_pinned_chart_is_pulled_unpacked_and_found(repository: str, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    result = chart_cache.fetch_one(charts.VALKEY, cache, repository=repository, search=[cache])
+    assert result.status == "fetched", result.detail
+    assert rendering.locate(charts.VALKEY, [cache]) == cache / charts.VALKEY.source_name
+    rendered = rendering.render(charts.VALKEY, {}, directories=[cache])
+    assert rendered.rendered and any(item["kind"] == "Deployment" for item in rendered.objects)
+    again = chart_cache.fetch_one(charts.VALKEY, cache, repository=repository, search=[cache])
+    assert again.status == "cached"
+
+
+def test_a_version_the_repository_does_not_serve_fails_clearly(repository: str, tmp_path: Path) -> None:
+    absent = dataclasses.replace(charts.VALKEY, version="0.0.9")
+    result = chart_cache.fetch_one(absent, tmp_path / "cache", repository=repository, search=[tmp_path / "cache"])
+    assert result.status == "failed" and "valkey 0.0.9" in result.detail
+    assert not (tmp_path / "cache" / absent.source_name).exists()
+
+
+def test_a_chart_without_an_offline_source_is_never_pulled(tmp_path: Path) -> None:
+    result = chart_cache.fetch_one(charts.INFISICAL, tmp_path, repository="http://127.0.0.1:9")
+    assert result.status == "unavailable"

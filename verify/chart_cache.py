@@ -1,0 +1,93 @@
+"""Fill the local chart cache from the chart repositories: `python -m verify charts fetch`.
+
+Each release's chart is pulled at exactly its pinned version with Helm's own client (helm-python-sdk's `pull`,
+`helm pull --untar`), unpacked into `<cache>/<chart>-<version>/`, and kept only when its Chart.yaml names that
+chart and version. A chart already in any cache folder is not pulled again. Nothing else is written.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from components.cluster.charts import ALL, ChartPin
+from verify import rendering
+
+EXIT_OK, EXIT_FAILED = 0, 1
+
+
+@dataclass(frozen=True)
+class Fetched:
+    pin: ChartPin
+    status: str  # "cached", "fetched", "failed", "unavailable"
+    detail: str
+
+
+def fetch_one(pin: ChartPin, destination: Path, repository: str | None = None,
+              search: list[Path] | None = None) -> Fetched:
+    """Pull one pinned chart into `destination` (the repository defaults to the pin's own) unless a cache folder
+    (`search`, by default every cache folder) already holds it."""
+    if not pin.source_offline:
+        return Fetched(pin, "unavailable", "no source of this chart version can be assembled; not rendered")
+    found = rendering.locate(pin, search)
+    if found is not None:
+        return Fetched(pin, "cached", str(found))
+    import helm_python
+
+    destination.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=destination) as scratch:
+        try:
+            helm_python.pull(pin.chart, repo_url=repository or pin.repository, version=pin.version,
+                             destination=scratch, untar=True, untar_dir=scratch)
+        except helm_python.HelmError as error:
+            return Fetched(pin, "failed", f"helm pull {pin.chart} {pin.version} from {repository or pin.repository}: "
+                                          f"{error}")
+        unpacked = Path(scratch) / pin.chart
+        if not (unpacked / "Chart.yaml").is_file():
+            return Fetched(pin, "failed", f"the archive of {pin.chart} {pin.version} holds no {pin.chart}/Chart.yaml")
+        metadata = rendering.chart_metadata(unpacked)
+        if metadata.get("name") != pin.chart or str(metadata.get("version")) != pin.version:
+            return Fetched(pin, "failed", f"the repository served {metadata.get('name')} {metadata.get('version')}, "
+                                          f"not {pin.chart} {pin.version}")
+        target = destination / pin.source_name
+        if target.exists():
+            shutil.rmtree(target)
+        unpacked.rename(target)
+    return Fetched(pin, "fetched", str(target))
+
+
+def fetch(destination: Path = rendering.PROJECT_CACHE, pins: tuple[ChartPin, ...] = ALL,
+          say: Callable[[str], None] = print) -> int:
+    """Every pinned chart into the cache, one progress line each; non-zero when one could not be fetched."""
+    failed = 0
+    for index, pin in enumerate(pins, 1):
+        say(f"[{index}/{len(pins)}] {pin.chart} {pin.version}: ...")
+        result = fetch_one(pin, destination)
+        failed += result.status == "failed"
+        say(f"[{index}/{len(pins)}] {pin.chart} {pin.version}: {result.status} ({result.detail})")
+    if failed:
+        say(f"{failed} chart(s) could not be fetched; `make check` fails until they are in the cache")
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def status(say: Callable[[str], None] = print) -> int:
+    """Where each pinned chart's source is found, or that it is missing."""
+    missing = 0
+    for pin in ALL:
+        found = rendering.locate(pin)
+        if not pin.source_offline:
+            say(f"{pin.chart} {pin.version}: unavailable offline (not rendered)")
+        elif found is None:
+            missing += 1
+            say(f"{pin.chart} {pin.version}: missing (run `python -m verify charts fetch`)")
+        else:
+            say(f"{pin.chart} {pin.version}: {found}")
+    return EXIT_FAILED if missing else EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(fetch())

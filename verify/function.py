@@ -1,0 +1,421 @@
+"""Checks of function on the inventory: would the objects of a real install work together?
+
+Each check returns a list of problems and can fail on exactly the defect it names (tests/cluster/test_function.py
+shows each one failing). They read rendered manifests, not the program's intentions.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from components.cluster import charts
+from components.cluster import constants as c
+from verify import leaks
+from verify.evaluate import Evaluation
+from verify.inventory import WORKLOAD_KINDS, Inventory, Item
+
+KUBERNETES_VERSION = "1.35.0"  # a version kubernetes-validate ships strict schemas for
+FunctionCheck = Callable[[Inventory, Evaluation], list[str]]
+
+
+# --- Schemas ----------------------------------------------------------------------------------------------------
+
+def is_core_kind(api_version: str) -> bool:
+    """Kinds Kubernetes itself serves (v1, apps/v1, rbac.authorization.k8s.io/v1), not CRD kinds."""
+    group = api_version.rpartition("/")[0]
+    return not group or "." not in group or group.endswith(".k8s.io")
+
+
+@functools.cache
+def _core_validator(kind: str, api_version: str) -> Any:
+    """kubernetes-validate's strict schema for one kind, built once (its `validate` rebuilds it per call)."""
+    import jsonschema
+    import kubernetes_validate.utils as kv
+    from referencing import Registry, Resource
+
+    directory = f"kubernetes-json-schema/v{KUBERNETES_VERSION}-local-strict"
+    group_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
+    try:
+        schema = kv.schema_contents(f"{directory}/{kind.lower()}-{group_version}.json", KUBERNETES_VERSION)
+    except FileNotFoundError:
+        return None
+    definitions = kv.schema_contents(f"{directory}/_definitions.json", KUBERNETES_VERSION)
+    registry: Registry[Any] = Resource.from_contents(definitions) @ (Resource.from_contents(schema) @ Registry())
+    return jsonschema.Draft202012Validator(schema, registry=registry)
+
+
+def strict(schema: Any) -> Any:
+    """A CRD schema that rejects unknown fields, as the API server's strict field validation does."""
+    if isinstance(schema, list):
+        return [strict(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    result = {key: strict(value) for key, value in schema.items()}
+    if "properties" in schema and "additionalProperties" not in schema and not schema.get(
+            "x-kubernetes-preserve-unknown-fields"):
+        result["additionalProperties"] = False
+    return result
+
+
+def crd_validators(inventory: Inventory) -> dict[tuple[str, str], Any]:
+    """(apiVersion, kind) -> validator, from the CRDs the releases themselves install."""
+    import jsonschema
+
+    validators: dict[tuple[str, str], Any] = {}
+    for item in inventory.of_kind("CustomResourceDefinition"):
+        spec = item.manifest["spec"]
+        for version in spec.get("versions", []):
+            if not version.get("served", True):
+                continue
+            schema = version.get("schema", {}).get("openAPIV3Schema", {})
+            validators[(f"{spec['group']}/{version['name']}", spec["names"]["kind"])] = (
+                jsonschema.Draft7Validator(strict(schema)))
+    return validators
+
+
+def schemas_valid(inventory: Inventory, evaluation: Evaluation) -> list[str]:
+    problems = []
+    custom = crd_validators(inventory)
+    for item in inventory.items:
+        if item.source.startswith(("controller", "upstream", "crds")):
+            continue  # not applied by this program or a rendered chart: shapes taken from sources, not manifests
+        api_version = str(item.manifest.get("apiVersion", ""))
+        if is_core_kind(api_version):
+            validator = _core_validator(item.kind, api_version)
+            if validator is None:
+                problems.append(f"{item.where}: {api_version} {item.kind} is not a Kubernetes "
+                                f"{KUBERNETES_VERSION} kind")
+                continue
+        else:
+            validator = custom.get((api_version, item.kind))
+            if validator is None:
+                problems.append(f"{item.where}: no installed CRD serves {api_version} {item.kind}")
+                continue
+        for error in sorted(validator.iter_errors(item.manifest), key=lambda e: list(map(str, e.absolute_path))):
+            path = ".".join(str(part) for part in error.absolute_path) or "(root)"
+            problems.append(f"{item.where}: {path}: {error.message}")
+    return problems
+
+
+# --- Plaintext ---------------------------------------------------------------------------------------------------
+
+def no_plaintext_secrets(inventory: Inventory, evaluation: Evaluation) -> list[str]:
+    """No canary (or its base64) outside a Secret's data/stringData, in anything rendered or applied."""
+    problems = []
+    for item in inventory.items:
+        if item.source.startswith("controller"):
+            continue
+        manifest = item.manifest
+        if item.kind == "Secret":
+            manifest = {key: value for key, value in manifest.items() if key not in ("data", "stringData")}
+        problems += [f"{item.where}: {leak.render()}" for leak in leaks.scan(manifest, item.where,
+                                                                                evaluation.canaries)]
+    return problems
+
+
+# --- References and consumers --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SecretRef:
+    namespace: str
+    name: str
+    key: str | None  # None: the whole Secret (envFrom)
+    optional: bool
+    by: str
+
+
+def _pod_spec(item: Item) -> dict[str, Any] | None:
+    spec = item.manifest.get("spec", {})
+    if item.kind == "Pod":
+        return dict(spec)
+    if item.kind == "CronJob":
+        spec = spec.get("jobTemplate", {}).get("spec", {})
+    template = spec.get("template", {}).get("spec")
+    return dict(template) if isinstance(template, dict) else None
+
+
+def containers(item: Item) -> list[dict[str, Any]]:
+    pod = _pod_spec(item) or {}
+    return [*pod.get("initContainers", []), *pod.get("containers", [])]
+
+
+def _workload_refs(item: Item) -> Iterator[SecretRef]:
+    pod = _pod_spec(item)
+    if pod is None:
+        return
+    namespace = item.namespace
+    for container in containers(item):
+        for env in container.get("env", []) or []:
+            ref = (env.get("valueFrom") or {}).get("secretKeyRef")
+            if ref:
+                yield SecretRef(namespace, ref["name"], ref["key"], bool(ref.get("optional")), item.where)
+        for source in container.get("envFrom", []) or []:
+            ref = source.get("secretRef")
+            if ref:
+                yield SecretRef(namespace, ref["name"], None, bool(ref.get("optional")), item.where)
+    for volume in pod.get("volumes", []) or []:
+        secret = volume.get("secret")
+        sources = [secret] if secret else []
+        sources += [source["secret"] for source in (volume.get("projected") or {}).get("sources", [])
+                    if "secret" in source]
+        for source in sources:
+            name = source.get("secretName") or source.get("name")
+            items = source.get("items") or [{"key": None}]
+            for entry in items:
+                yield SecretRef(namespace, name, entry["key"], bool(source.get("optional")), item.where)
+
+
+def _selector(value: dict[str, Any], default_namespace: str, by: str) -> SecretRef:
+    return SecretRef(value.get("namespace") or default_namespace, value["name"], value.get("key"), False, by)
+
+
+def _custom_refs(item: Item) -> Iterator[SecretRef]:
+    """The credential references of the custom resources this program applies (field names from their CRDs)."""
+    spec = item.manifest.get("spec", {})
+    if item.kind == "ClusterSecretStore":
+        credentials = spec["provider"]["infisical"]["auth"]["universalAuthCredentials"]
+        for field in ("clientId", "clientSecret"):
+            yield _selector(credentials[field], "", item.where)
+    elif item.kind == "InfisicalAuth":
+        for field in ("clientIdRef", "clientSecretRef"):
+            yield _selector(spec["universal"][field], item.namespace, item.where)
+    elif item.kind == "ClusterIssuer":
+        for solver in spec.get("acme", {}).get("solvers", []):
+            token = solver.get("dns01", {}).get("cloudflare", {}).get("apiTokenSecretRef")
+            if token:
+                yield _selector(token, c.NS_CERT_MANAGER, item.where)
+    elif item.kind == "Cluster":
+        initdb = spec.get("bootstrap", {}).get("initdb", {})
+        if "secret" in initdb:
+            for key in ("username", "password"):
+                yield SecretRef(item.namespace, initdb["secret"]["name"], key, False, item.where)
+    elif item.kind == "ConfigMap" and item.name == "argocd-cm":
+        # Argo CD resolves `$<secret>:<key>` in argocd-cm from Secrets labelled part-of argocd.
+        for text in (item.manifest.get("data") or {}).values():
+            for name, key in re.findall(r"\$([a-z0-9][a-z0-9.-]*):([A-Za-z0-9_.-]+)", str(text)):
+                yield SecretRef(item.namespace, name, key, False, item.where)
+
+
+def secret_refs(inventory: Inventory) -> list[SecretRef]:
+    refs: list[SecretRef] = []
+    for item in inventory.items:
+        if item.source == "waiting":
+            continue  # references a Secret that does not exist until the secret it waits for is set
+        if item.kind in WORKLOAD_KINDS:
+            refs += _workload_refs(item)
+        refs += _custom_refs(item)
+    return refs
+
+
+def provided_secrets(inventory: Inventory) -> dict[tuple[str, str], Item]:
+    return {(item.namespace, item.name): item for item in inventory.of_kind("Secret")}
+
+
+def secret_keys(item: Item) -> set[str]:
+    return {*(item.manifest.get("data") or {}), *(item.manifest.get("stringData") or {})}
+
+
+def references_resolve(inventory: Inventory, evaluation: Evaluation) -> list[str]:
+    """Every Secret reference names a Secret someone creates, and a key in it."""
+    provided = provided_secrets(inventory)
+    problems = []
+    for ref in secret_refs(inventory):
+        secret = provided.get((ref.namespace, ref.name))
+        if secret is None:
+            if not ref.optional:
+                problems.append(f"{ref.by}: references Secret {ref.namespace}/{ref.name}, which nothing creates")
+            continue
+        if ref.key is not None and ref.key not in secret_keys(secret) and not ref.optional:
+            problems.append(f"{ref.by}: references key {ref.key!r} of Secret {ref.namespace}/{ref.name}, which has "
+                            f"only {sorted(secret_keys(secret))}")
+        if ref.by.startswith("ConfigMap argocd/argocd-cm"):
+            labels = secret.manifest.get("metadata", {}).get("labels") or {}
+            if labels.get(c.ARGOCD_PART_OF_LABEL) != "argocd":
+                problems.append(f"{ref.by}: Secret {ref.namespace}/{ref.name} lacks the label "
+                                f"{c.ARGOCD_PART_OF_LABEL}=argocd, so Argo CD will not read it")
+    return problems
+
+
+def ingresses_get_certificates(inventory: Inventory, evaluation: Evaluation) -> list[str]:
+    """Every Ingress serves TLS from a certificate cert-manager issues with an installed ClusterIssuer."""
+    issuers = {item.name for item in inventory.of_kind("ClusterIssuer")}
+    problems = []
+    for item in inventory.of_kind("Ingress"):
+        issuer = (item.manifest.get("metadata", {}).get("annotations") or {}).get(c.CLUSTER_ISSUER_ANNOTATION)
+        if issuer not in issuers:
+            problems.append(f"{item.where}: names no installed ClusterIssuer ({c.CLUSTER_ISSUER_ANNOTATION}: "
+                            f"{issuer!r}), so nothing issues its certificate")
+        if not any(tls.get("secretName") for tls in item.manifest.get("spec", {}).get("tls") or []):
+            problems.append(f"{item.where}: has no TLS entry, so it serves no certificate")
+    return problems
+
+
+def bootstrap_secrets_consumed(inventory: Inventory, evaluation: Evaluation) -> list[str]:
+    """Every bootstrap Secret the program creates is read by a rendered workload or custom resource."""
+    consumed = {(ref.namespace, ref.name) for ref in secret_refs(inventory)}
+    problems = []
+    for item in inventory.of_kind("Secret"):
+        labels = item.manifest.get("metadata", {}).get("labels") or {}
+        if item.source == "program" and labels.get(c.BOOTSTRAP_LABEL) == "true" and (
+                (item.namespace, item.name) not in consumed):
+            problems.append(f"{item.where}: no rendered workload or custom resource reads this bootstrap Secret")
+    return problems
+
+
+# --- In-cluster URLs ------------------------------------------------------------------------------------------------
+
+_SERVICE_URL = re.compile(
+    r"(?:(?P<scheme>[a-z][a-z0-9+.-]*)://)?(?:[^@/\s]*@)?(?P<service>[a-z0-9][a-z0-9-]*)\.(?P<namespace>[a-z0-9-]+)"
+    r"\.svc(?:\.cluster\.local)?(?::(?P<port>[0-9]+))?")
+_DEFAULT_PORTS = {"http": 80, "https": 443, "postgresql": 5432, "postgres": 5432, "redis": 6379}
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+# Fields through which an in-cluster client reaches a service: they must hold an in-cluster URL, never a public
+# host (that needs DNS, TLS and an ingress controller, and these clients get no CA).
+IN_CLUSTER_FIELDS: dict[str, tuple[str, ...]] = {
+    "ClusterSecretStore": ("spec", "provider", "infisical", "hostAPI"),
+    "InfisicalConnection": ("spec", "address"),
+}
+
+
+def _field(manifest: dict[str, Any], path: tuple[str, ...]) -> Any:
+    node: Any = manifest
+    for part in path:
+        node = node.get(part) if isinstance(node, dict) else None
+    return node
+
+
+def in_cluster_urls_resolve(inventory: Inventory, evaluation: Evaluation) -> list[str]:
+    """Every in-cluster URL the program configures (objects, Secret data, Helm values) names a Service, its
+    namespace and one of its ports."""
+    services = {(item.namespace, item.name): {int(port["port"]) for port in item.manifest.get("spec", {})
+                                              .get("ports", [])} for item in inventory.of_kind("Service")}
+    configured = [(item.where, item.manifest) for item in inventory.items if item.source == "program"]
+    configured += [(f"Helm values of {key}", values) for key, values in inventory.release_values.items()]
+    problems = []
+    installs_infisical = any(release.pin.key == charts.INFISICAL.key for release in inventory.releases)
+    for item in inventory.items:
+        path = IN_CLUSTER_FIELDS.get(item.kind) if installs_infisical else None
+        value = _field(item.manifest, path) if path else None
+        if path and not (isinstance(value, str) and _SERVICE_URL.fullmatch(value.removesuffix("/api"))):
+            problems.append(f"{item.where}: {'.'.join(path)} is {value!r}, not an in-cluster Service URL")
+    for where, value in configured:
+        for text in _strings(value):
+            for match in _SERVICE_URL.finditer(text):
+                service, namespace = match["service"], match["namespace"]
+                port = int(match["port"]) if match["port"] else _DEFAULT_PORTS.get(match["scheme"] or "", 0)
+                ports = services.get((namespace, service))
+                if ports is None:
+                    problems.append(f"{where}: {service}.{namespace} is not a Service of the install")
+                elif port not in ports:
+                    problems.append(f"{where}: Service {namespace}/{service} has no port {port} "
+                                    f"(it has {sorted(ports)})")
+    return problems
+
+
+# --- Hardening ----------------------------------------------------------------------------------------------------
+
+HARDENING = ("runAsNonRoot", "readOnlyRootFilesystem", "drop ALL capabilities", "seccomp RuntimeDefault",
+             "no privilege escalation")
+
+
+def container_gaps(pod: dict[str, Any], container: dict[str, Any]) -> list[str]:
+    pod_context = pod.get("securityContext") or {}
+    context = container.get("securityContext") or {}
+    gaps = []
+    if not context.get("runAsNonRoot", pod_context.get("runAsNonRoot")):
+        gaps.append("runAsNonRoot")
+    if not context.get("readOnlyRootFilesystem"):
+        gaps.append("readOnlyRootFilesystem")
+    if "ALL" not in ((context.get("capabilities") or {}).get("drop") or []):
+        gaps.append("drop ALL capabilities")
+    seccomp = (context.get("seccompProfile") or pod_context.get("seccompProfile") or {}).get("type")
+    if seccomp not in ("RuntimeDefault", "Localhost"):
+        gaps.append("seccomp RuntimeDefault")
+    if context.get("allowPrivilegeEscalation", True) is not False:
+        gaps.append("no privilege escalation")
+    return gaps
+
+
+def containers_hardened(inventory: Inventory, evaluation: Evaluation) -> list[str]:
+    """Every container of every rendered release runs hardened, unless its chart record says why it cannot."""
+    problems = []
+    for item in inventory.items:
+        if item.kind not in WORKLOAD_KINDS or not item.source.startswith("release"):
+            continue
+        pin = charts.BY_KEY[item.source.removeprefix("release ")]
+        allowed = {where for where, _ in pin.unhardened}
+        pod = _pod_spec(item) or {}
+        for container in containers(item):
+            label = f"{item.kind}/{item.name}/{container['name']}"
+            gaps = container_gaps(pod, container)
+            if gaps and label not in allowed:
+                problems.append(f"{item.where}: container {container['name']} lacks {', '.join(gaps)}")
+    return problems
+
+
+# --- Nothing extra ------------------------------------------------------------------------------------------------
+
+def nothing_extra(inventory: Inventory, evaluation: Evaluation) -> list[str]:
+    """No ingress controller, and exactly the workloads each chart record lists (an install runs nothing else)."""
+    problems = []
+    for item in inventory.items:
+        if item.kind == "IngressClass":
+            problems.append(f"{item.where}: an IngressClass is installed; the operator names an existing one")
+        for container in containers(item):
+            if "ingress-nginx" in str(container.get("image", "")) or "ingress-controller" in str(
+                    container.get("image", "")):
+                problems.append(f"{item.where}: runs an ingress controller ({container.get('image')})")
+    for release in inventory.releases:
+        if not release.rendered:
+            continue
+        source = f"release {release.pin.key}"
+        running = {f"{item.kind}/{item.name}" for item in inventory.items
+                   if item.source == source and item.kind in WORKLOAD_KINDS}
+        expected = set(release.pin.workloads)
+        problems += [f"{release.pin.key}: renders {workload}, which its chart record does not list"
+                     for workload in sorted(running - expected)]
+        problems += [f"{release.pin.key}: its chart record lists {workload}, which it does not render"
+                     for workload in sorted(expected - running)]
+    return problems
+
+
+def releases_rendered(inventory: Inventory, evaluation: Evaluation) -> list[str]:
+    """A release that has a source but could not be rendered fails the check: it never passes silently."""
+    return [f"release {release.pin.key}: {release.detail}" for release in inventory.releases
+            if release.status in ("missing", "failed")]
+
+
+FUNCTION_CHECKS: tuple[tuple[str, FunctionCheck], ...] = (
+    ("rendered", releases_rendered),
+    ("schemas", schemas_valid),
+    ("plaintext", no_plaintext_secrets),
+    ("references", references_resolve),
+    ("consumers", bootstrap_secrets_consumed),
+    ("certificates", ingresses_get_certificates),
+    ("in-cluster URLs", in_cluster_urls_resolve),
+    ("hardening", containers_hardened),
+    ("nothing extra", nothing_extra),
+)
+
+
+def run(inventory: Inventory, evaluation: Evaluation) -> dict[str, list[str]]:
+    """Every functional check's problems, by check name (computed once per inventory)."""
+    if inventory.results is None:
+        inventory.results = {name: check(inventory, evaluation) for name, check in FUNCTION_CHECKS}
+    return inventory.results
