@@ -1,0 +1,71 @@
+"""The untyped Cloudflare registrations equal what the typed pulumi-cloudflare SDK registers.
+
+The program avoids `import pulumi_cloudflare` (about 7 s); this test imports it once and proves the engine
+would receive the same requests: type token, properties, secret markers and options.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+from components.dns import cloudflare
+from components.secret_output import secret
+from tests.dns.helpers import ZONE, zone_lookups
+from verify.evaluate import Evaluation, evaluate
+
+TOKEN = "canary-" + "c" * 40
+SKIPPED_OPTIONS = {"stackTrace", "sourcePosition"}  # where in the code each registration was made
+
+
+def _untyped() -> None:
+    provider = cloudflare.Provider("cloudflare", api_token=secret(TOKEN))
+    zone = cloudflare.zone_id(ZONE, provider, provider)
+    cloudflare.DnsRecord("record", zone_id=zone, record_name="auth.test.example.com", record_type="A",
+                         content="203.0.113.10", proxied=False, comment="c",
+                         opts=pulumi.ResourceOptions(provider=provider))
+
+
+def _typed() -> None:
+    import pulumi_cloudflare as cf
+
+    provider = cf.Provider("cloudflare", api_token=secret(TOKEN))
+    zone = cf.get_zone_output(filter=cf.GetZoneFilterArgs(match="all", name=ZONE),
+                              opts=pulumi.InvokeOutputOptions(provider=provider, parent=provider))
+    cf.DnsRecord("record", zone_id=zone.id, name="auth.test.example.com", type="A", content="203.0.113.10",
+                 proxied=False, ttl=cloudflare.TTL_AUTOMATIC, comment="c",
+                 opts=pulumi.ResourceOptions(provider=provider))
+
+
+def _evaluate(program: Any) -> tuple[Evaluation, list[Any]]:
+    with zone_lookups() as lookups:
+        evaluation = evaluate({}, set(), [], program=program)
+    assert evaluation.crash is None and evaluation.error is None, evaluation.crash or evaluation.error
+    return evaluation, lookups.calls
+
+
+def _request(evaluation: Evaluation) -> list[tuple[str, str, dict[str, Any], dict[str, Any]]]:
+    return [(r.type, r.name, r.inputs, {k: v for k, v in r.options.items() if k not in SKIPPED_OPTIONS})
+            for r in evaluation.registrations]
+
+
+def test_provider_record_and_lookup_register_as_the_typed_sdk_does() -> None:
+    untyped, untyped_calls = _evaluate(_untyped)
+    typed, typed_calls = _evaluate(_typed)
+    assert _request(untyped) == _request(typed)
+    assert [(c.token, c.args, c.provider) for c in untyped_calls] == [
+        (c.token, c.args, c.provider) for c in typed_calls]
+    assert len(untyped.registrations) == 2
+
+
+def test_the_comparison_sees_a_difference() -> None:
+    def different() -> None:
+        provider = cloudflare.Provider("cloudflare", api_token=secret(TOKEN))
+        cloudflare.DnsRecord("record", zone_id="z", record_name="auth.test.example.com", record_type="A",
+                             content="203.0.113.10", proxied=True, comment="c",
+                             opts=pulumi.ResourceOptions(provider=provider))
+
+    typed, _ = _evaluate(_typed)
+    changed, _ = _evaluate(different)
+    assert _request(changed) != _request(typed)
