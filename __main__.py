@@ -24,6 +24,8 @@ bifrost_server = BifrostServer("bifrost", settings, secrets) if settings.bifrost
 dns = DnsRecords("dns", settings.dns, secrets.value("cloudflare_api_token"), settings.stack,
                  vps_ipv4=bifrost_server.ipv4 if bifrost_server else None,
                  vps_ipv6=bifrost_server.ipv6 if bifrost_server else None) if settings.dns.hosts else None
+if dns is not None:
+    outputs.export_dns(dns)
 
 if bifrost_server is not None:
     BifrostFiles("bifrost-files", settings, secrets, bifrost_server,

@@ -14,6 +14,7 @@ that carry an Ingress.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pulumi
@@ -59,6 +60,7 @@ class DnsRecords(pulumi.ComponentResource):
         super().__init__("homelab:dns:Records", name, None, opts)
         self.bifrost_records: list[pulumi.Resource] = []
         self.cluster_records: list[pulumi.Resource] = []
+        lines: list[pulumi.Output[tuple[str, str]]] = []
         planned = plan_records(dns)
         if planned:
             provider = cloudflare.Provider("cloudflare", api_token=api_token,
@@ -76,4 +78,18 @@ class DnsRecords(pulumi.ComponentResource):
                     comment=f"homelab-secrets {stack}: {record.host.host.key}", opts=child)
                 target = self.bifrost_records if record.host.host.target is Target.BIFROST else self.cluster_records
                 target.append(resource)
+                lines.append(pulumi.Output.from_input(content).apply(_line(record)))
+        # Host name -> its records ("A 203.0.113.10"): names and public addresses only.
+        self.summary: pulumi.Output[dict[str, list[str]]] = pulumi.Output.all(*lines).apply(_by_host)
         self.register_outputs({})
+
+
+def _line(record: PlannedRecord) -> Callable[[str], tuple[str, str]]:
+    return lambda address: (record.host.name, f"{record.record_type} {address}")
+
+
+def _by_host(lines: list[tuple[str, str]]) -> dict[str, list[str]]:
+    summary: dict[str, list[str]] = {}
+    for host, line in lines:
+        summary.setdefault(host, []).append(line)
+    return summary

@@ -114,3 +114,13 @@ def test_an_unknown_zone_fails_with_the_key_and_the_fix() -> None:
     message = evaluation.error or str(evaluation.crash)
     assert "homelab-secrets:dnsZone" in message and ZONE in message
     assert "fix:" in message
+
+
+def test_the_records_are_a_stack_output(evaluation: Evaluation) -> None:
+    from verify.mocks import unwrap
+
+    summary = unwrap(evaluation.stack_outputs["dnsRecords"])
+    assert summary["auth.test.example.com"] == [f"A {VPS_IPV4}", f"AAAA {VPS_IPV6}"]
+    assert summary["infisical.test.example.com"] == [f"A {INGRESS[0]}", f"AAAA {INGRESS[1]}"]
+    assert set(summary) == {"auth.test.example.com", "netbird.test.example.com", "infisical.test.example.com",
+                            "argocd.test.example.com"}
