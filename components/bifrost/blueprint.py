@@ -132,7 +132,8 @@ def _provider_entry(client: OAuthClient, identity: IdentitySettings) -> dict[str
         "model": "authentik_providers_oauth2.oauth2provider",
         "id": f"{client.slug}-provider",
         "state": "present",
-        "identifiers": {"name": client.title},
+        # Found by its fixed client ID (unique in Authentik): a provider made by hand for it is taken over.
+        "identifiers": {"client_id": client.slug},
         "attrs": {
             "name": client.title,
             "client_type": "confidential",

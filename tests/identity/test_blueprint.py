@@ -68,6 +68,9 @@ def test_clients_follow_the_configured_hosts() -> None:
 def test_fixed_client_ids_and_redirect_uris() -> None:
     argocd = entry(EVERYTHING, "authentik_providers_oauth2.oauth2provider", "argocd-provider")["attrs"]
     grafana = entry(EVERYTHING, "authentik_providers_oauth2.oauth2provider", "grafana-provider")["attrs"]
+    for slug in ("argocd", "grafana"):
+        provider = entry(EVERYTHING, "authentik_providers_oauth2.oauth2provider", f"{slug}-provider")
+        assert provider["identifiers"] == {"client_id": slug}, "found by the fixed client ID"
     assert argocd["client_id"] == cluster_constants.ARGOCD_OIDC_CLIENT_ID == "argocd"
     assert grafana["client_id"] == "grafana"
     assert argocd["redirect_uris"] == [{"matching_mode": "strict", "url": "https://argocd.example.com/auth/callback"}]
