@@ -7,6 +7,7 @@ from components.bifrost.delivery import BifrostFiles
 from components.bifrost.server import BifrostServer
 from components.bootstrap_secrets import BootstrapSecrets
 from components.cluster import ClusterPlatform
+from components.dns.records import DnsRecords
 from components.settings import ConfigError, RawConfig, load
 
 try:
@@ -17,13 +18,22 @@ except ConfigError as error:
 
 secrets = BootstrapSecrets("bootstrap-secrets", settings)
 
-if settings.bifrost.enabled:
-    bifrost_server = BifrostServer("bifrost", settings, secrets)
-    BifrostFiles("bifrost-files", settings, secrets, bifrost_server)
+bifrost_server = BifrostServer("bifrost", settings, secrets) if settings.bifrost.enabled else None
+
+# Every record exists before anything asks Let's Encrypt for a certificate (see components/dns/records.py).
+dns = DnsRecords("dns", settings.dns, secrets.value("cloudflare_api_token"), settings.stack,
+                 vps_ipv4=bifrost_server.ipv4 if bifrost_server else None,
+                 vps_ipv6=bifrost_server.ipv6 if bifrost_server else None) if settings.dns.hosts else None
+if dns is not None:
+    outputs.export_dns(dns)
+
+if bifrost_server is not None:
+    BifrostFiles("bifrost-files", settings, secrets, bifrost_server,
+                 dns_records=dns.bifrost_records if dns else ())
     outputs.export_bifrost(settings, secrets, bifrost_server)
 
 outputs.export_common(settings, secrets)
 
 if settings.cluster.enabled:
-    cluster = ClusterPlatform("cluster", settings, secrets)
+    cluster = ClusterPlatform("cluster", settings, secrets, dns_records=dns.cluster_records if dns else ())
     outputs.export_cluster(cluster)

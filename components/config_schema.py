@@ -88,10 +88,11 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("ingressClass", "string",
                 "An existing IngressClass for the Infisical and Argo CD Ingresses (with cert-manager TLS). Empty: "
                 "no Ingress; no ingress controller is ever installed.", ""),
+    SettingSpec("clusterIssuer", "string",
+                "The ClusterIssuer that issues the Ingresses' certificates: created by the program with "
+                "installCertManager, otherwise one that already exists in the cluster.", "letsencrypt"),
     SettingSpec("acmeEnvironment", "string",
                 "Let's Encrypt directory of the cluster's ClusterIssuer: production or staging.", "production"),
-    SettingSpec("argocdAdminGroup", "string",
-                "Authentik group whose members get Argo CD's role:admin through SSO.", "argocd-admins"),
     SettingSpec("argocdDefaultRole", "string",
                 "Argo CD role of every other SSO user (policy.default): role:readonly, or empty for none.",
                 "role:readonly"),
@@ -99,6 +100,24 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "Key name inside cert-manager/cloudflare-api-token (cert-manager's docs use api-token).",
                 "api-token"),
     SettingSpec("argocdHost", "string", "Public hostname of Argo CD, used for its OIDC redirect.", ""),
+    SettingSpec("grafanaHost", "string",
+                "Public hostname of Grafana; when set, Authentik gets Grafana's OAuth2 client (redirect "
+                "https://<grafanaHost>/login/generic_oauth).", ""),
+    SettingSpec("argocdAdminGroup", "string",
+                "Authentik group the blueprint creates for Argo CD admins; Argo CD's RBAC maps the same name.",
+                "argocd-admins"),
+    SettingSpec("githubOauthClientId", "string",
+                "Client ID of a GitHub OAuth app; when set (with authentikGithubSecret), Authentik offers GitHub "
+                "login.", ""),
+    SettingSpec("dnsZone", "string",
+                "Cloudflare zone, found by name, that holds the DNS records of every configured host, e.g. "
+                "example.com. Empty: the program manages no DNS record.", ""),
+    SettingSpec("dnsUnmanagedHosts", "array",
+                "Host keys whose DNS record the program leaves alone, e.g. [argocdHost] (one of authentikHost, "
+                "netbirdHost, infisicalHost, argocdHost, grafanaHost).", []),
+    SettingSpec("clusterIngressAddresses", "array",
+                "IPv4 and/or IPv6 addresses of the cluster's ingress: infisicalHost, argocdHost and grafanaHost "
+                "get A/AAAA records to them.", []),
     SettingSpec("apps", "object",
                 "App catalog: list of {name, namespace, target (Secret name), path, "
                 "keys (Kubernetes key: Infisical key), refreshInterval, operator}.",
@@ -127,7 +146,7 @@ def secret_declaration(spec: SecretSpec) -> dict[str, object]:
     description = f"{spec.title}. Secret: set with `pulumi config set --secret`."
     if spec.generated:
         description += " Generated when empty; set it to keep an existing deployment's value."
-    if spec.generated or spec.need is Need.LATER:
+    if spec.generated or spec.need is not Need.REQUIRED:
         return {"type": "string", "description": description, "default": ""}
     return {"type": "string", "description": description, "secret": True}
 

@@ -7,6 +7,7 @@ import pulumi
 from components.bifrost.server import BifrostServer
 from components.bootstrap_secrets import BootstrapSecrets
 from components.cluster import ClusterPlatform
+from components.dns.records import DnsRecords
 from components.secrets_registry import SECRETS
 from components.settings import Settings, missing_later_secrets, secret_in_scope
 
@@ -78,3 +79,8 @@ def export_cluster(cluster: ClusterPlatform) -> None:
     pulumi.export("clusterWaiting", [
         f"{item.kind} {item.namespace + '/' if item.namespace else ''}{item.name} (waits for the machine identity)"
         for item in plan.waiting])
+
+
+def export_dns(dns: DnsRecords) -> None:
+    """The records the program manages, per host: for checking what the resolvers will answer."""
+    pulumi.export("dnsRecords", dns.summary)

@@ -26,6 +26,7 @@ class Need(Enum):
 
     REQUIRED = "required"
     LATER = "later"  # issued by a running service after the first deploy; its consumer waits until set
+    OPTIONAL = "optional"  # only for an optional feature; the setting that turns it on requires it
 
 
 @dataclass(frozen=True)
@@ -206,12 +207,29 @@ SECRETS: tuple[SecretSpec, ...] = (
                      "cluster Secret infisical-operator-system/infisical-operator-identity-<digest>: clientSecret "
                      "(InfisicalAuth)")),
     _spec(name="argocd_oidc_client_secret", config_key="argocdOidcClientSecret",
-          title="Argo CD OIDC client secret (Authentik provider)", scope=Scope.CLUSTER,
-          format=formats.API_TOKEN, rotatable=True, need=Need.LATER,
-          rotation_note="regenerate it in Authentik, set it, `pulumi up`",
-          consumers=("cluster Secret argocd/argocd-oidc: clientSecret (labelled part-of argocd)",
-                     "helm argo-cd: configs.cm oidc.config references $argocd-oidc:clientSecret")),
-)
+          title="Argo CD OIDC client secret (Authentik provider argocd)", scope=Scope.BOTH,
+          format=formats.API_TOKEN, rotatable=True,
+          rotation_note="bump its generation, `pulumi up`: Authentik re-applies its blueprint, Argo CD's Secret is "
+                        "updated",
+          consumers=("bifrost authentik-worker: BIFROST_ARGOCD_CLIENT_SECRET (blueprint !Env, OAuth2 provider argocd)",
+                     "cluster Secret argocd/argocd-oidc: clientSecret (labelled part-of argocd)",
+                     "helm argo-cd: configs.cm oidc.config references $argocd-oidc:clientSecret"),
+          generator=RandomPasswordGen(48)),
+    _spec(name="grafana_oauth_client_secret", config_key="grafanaOauthClientSecret",
+          title="Grafana OAuth client secret (Authentik provider grafana, GRAFANA_OAUTH_CLIENT_SECRET)",
+          scope=Scope.BOTH, format=formats.API_TOKEN, rotatable=True,
+          rotation_note="bump its generation, `pulumi up`: Authentik re-applies its blueprint, Grafana's Secret is "
+                        "updated",
+          consumers=("bifrost authentik-worker: BIFROST_GRAFANA_CLIENT_SECRET (blueprint !Env, OAuth2 provider "
+                     "grafana; declared when grafanaHost is set)",
+                     "Grafana's generic OAuth client secret on the cluster side"),
+          generator=RandomPasswordGen(48)),
+    _spec(name="authentik_github_secret", config_key="authentikGithubSecret",
+          title="GitHub OAuth app client secret of Authentik's GitHub source (AUTHENTIK_GITHUB_SECRET)",
+          scope=Scope.BIFROST, format=formats.API_TOKEN, rotatable=True, need=Need.OPTIONAL,
+          rotation_note="generate a new secret in the GitHub OAuth app, set it, `pulumi up`",
+          consumers=("bifrost authentik-worker: BIFROST_GITHUB_CLIENT_SECRET (blueprint !Env, OAuth source github; "
+                     "declared when githubOauthClientId is set)",)))
 
 BY_NAME: dict[str, SecretSpec] = {spec.name: spec for spec in SECRETS}
 BY_KEY: dict[str, SecretSpec] = {spec.config_key: spec for spec in SECRETS}

@@ -7,6 +7,7 @@ plain strings: they are read with `pulumi.Config.get_secret` and stay `Output`s.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import json
 import re
@@ -16,7 +17,8 @@ from typing import Any
 
 from components import config_schema
 from components.config_schema import SettingSpec
-from components.secrets_registry import PROJECT, SECRETS, Need, Scope, SecretSpec
+from components.dns.hosts import DNS_HOSTS, DnsHost, Target
+from components.secrets_registry import BY_NAME, PROJECT, SECRETS, Need, Scope, SecretSpec
 
 SYNC_OPERATORS = ("external-secrets", "infisical-operator")
 SERVER_REPLACEMENT_MODES = ("off", "unprotect", "replace")
@@ -31,6 +33,8 @@ _REMOTE_KEY = re.compile(r"[A-Za-z0-9_.\-]{1,256}")
 _INFISICAL_PATH = re.compile(r"/([A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)*)?")
 _DURATION = re.compile(r"([0-9]+(s|m|h))+")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,63}")
+_GROUP_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.\-]{0,62}")  # no comma or quote: Argo CD's RBAC is CSV
+_OAUTH_CLIENT_ID = re.compile(r"[A-Za-z0-9._\-]{8,128}")
 _SSH_ED25519_PUBLIC = re.compile(r"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5[A-Za-z0-9+/=]{30,80}( [^\n\"'$\\]*)?")
 
 
@@ -108,9 +112,36 @@ class ClusterSettings:
     ingress_class: str = ""
     acme_environment: str = "production"
     acme_email: str = ""
-    argocd_admin_group: str = "argocd-admins"
+    argocd_admin_group: str = "argocd-admins"  # read once, with the identity settings (the blueprint's group)
     argocd_default_role: str = "role:readonly"
     infisical_api_url: str = ""  # an existing Infisical's API, when the program does not install one
+    cluster_issuer: str = "letsencrypt"  # the ClusterIssuer the Ingresses name (created with installCertManager)
+
+
+@dataclass(frozen=True)
+class IdentitySettings:
+    """What the Authentik blueprint declares: the OAuth2 clients, the Argo CD admin group, the GitHub source."""
+
+    argocd_host: str = ""  # Argo CD's client is declared when set
+    grafana_host: str = ""  # Grafana's client is declared when set
+    argocd_admin_group: str = "argocd-admins"  # Argo CD's RBAC maps this same group to role:admin
+    github_client_id: str = ""  # the GitHub OAuth source is declared when set
+
+
+@dataclass(frozen=True)
+class DnsRecordHost:
+    host: DnsHost
+    name: str  # the configured host name
+
+
+@dataclass(frozen=True)
+class DnsSettings:
+    zone: str = ""  # empty: no DNS record is managed
+    hosts: tuple[DnsRecordHost, ...] = ()  # the managed hosts, in table order
+    cluster_ingress: tuple[str, ...] = ()  # IPv4 and IPv6 addresses, as configured
+
+    def targeting(self, target: Target) -> tuple[DnsRecordHost, ...]:
+        return tuple(record for record in self.hosts if record.host.target is target)
 
 
 @dataclass(frozen=True)
@@ -118,6 +149,8 @@ class Settings:
     stack: str
     bifrost: BifrostSettings
     cluster: ClusterSettings
+    identity: IdentitySettings
+    dns: DnsSettings
     allow_data_key_change: bool
     generations: Mapping[str, int]  # secret name -> rotation counter (generated secrets only)
     supplied: frozenset[str]  # names of secrets whose value comes from config
@@ -216,6 +249,12 @@ class _Reader:
             self.problem(key, "must be a list of strings", _json_command(key, example))
             return ()
         return tuple(parsed)
+
+    def optional_list(self, key: str, example: str) -> tuple[str, ...]:
+        value = self.raw.get(key)
+        if value is None or value == "":
+            return ()
+        return self.string_list(key, example)
 
     def domain(self, key: str, example: str, required: bool = True) -> str:
         value = self.text(key, example) if required else (self.raw.get(key) or "")
@@ -454,10 +493,18 @@ def _read_cluster(r: _Reader, enabled: bool, bifrost_on: bool) -> ClusterSetting
         ingress_class=_ingress_class(r),
         acme_environment=r.choice("acmeEnvironment", ACME_ENVIRONMENTS),
         acme_email=_cluster_acme_email(r, install_cert_manager, bifrost_on),
-        argocd_admin_group=_argocd_group(r),
         argocd_default_role=_argocd_role(r),
         infisical_api_url=_infisical_api_url(r, r.boolean("installInfisical")),
+        cluster_issuer=_cluster_issuer(r),
     )
+
+
+def _cluster_issuer(r: _Reader) -> str:
+    value = r.text("clusterIssuer", "letsencrypt")
+    if not is_dns_subdomain(value):
+        r.problem("clusterIssuer", f"is not a valid ClusterIssuer name ({_quote_plain(value)})",
+                  set_command("clusterIssuer", "letsencrypt"))
+    return value
 
 
 def _infisical_api_url(r: _Reader, installed: bool) -> str:
@@ -480,7 +527,6 @@ def _infisical_api_url(r: _Reader, installed: bool) -> str:
 
 ACME_ENVIRONMENTS = ("production", "staging")
 _ARGOCD_ROLE = re.compile(r"role:[A-Za-z0-9_.-]+")
-_GROUP_NAME = re.compile(r"[^,\s#][^,#]*[^,\s#]|[^,\s#]")  # one Casbin policy field: no comma, no comment
 
 
 def _cluster_acme_email(r: _Reader, needed: bool, bifrost_on: bool) -> str:
@@ -501,14 +547,6 @@ def _ingress_class(r: _Reader) -> str:
     return value
 
 
-def _argocd_group(r: _Reader) -> str:
-    value = r.text("argocdAdminGroup", "argocd-admins")
-    if not _GROUP_NAME.fullmatch(value):
-        r.problem("argocdAdminGroup", f"cannot be used in an Argo CD policy line ({_quote_plain(value)}): "
-                  "no commas, no '#', no surrounding spaces", set_command("argocdAdminGroup", "argocd-admins"))
-    return value
-
-
 def _argocd_role(r: _Reader) -> str:
     value = r.text("argocdDefaultRole", "role:readonly")
     if value and not _ARGOCD_ROLE.fullmatch(value):
@@ -521,6 +559,79 @@ def _optional_authentik_host(r: _Reader) -> str:
     """authentikHost for the cluster alone: optional there; a bad value is reported by the Bifrost reader."""
     value = r.raw.get("authentikHost") or ""
     return value if is_domain_name(value) else ""
+
+
+def _read_identity(r: _Reader, cluster: ClusterSettings) -> IdentitySettings:
+    # argocdHost belongs to the cluster settings; read (and checked) here only when the cluster is off.
+    argocd_host = cluster.argocd_host if cluster.enabled else r.domain("argocdHost", "argocd.example.com",
+                                                                        required=False)
+    group = r.text("argocdAdminGroup", "argocd-admins")
+    if not _GROUP_NAME.fullmatch(group):
+        r.problem("argocdAdminGroup", "must be 1 to 63 letters, digits, spaces, `_`, `.` or `-` (it is a line of "
+                  f"Argo CD's RBAC CSV), not {_quote_plain(group)}", set_command("argocdAdminGroup", "argocd-admins"))
+    client_id = r.raw.get("githubOauthClientId") or ""
+    if client_id and not _OAUTH_CLIENT_ID.fullmatch(client_id):
+        r.problem("githubOauthClientId", f"is not a GitHub OAuth client ID ({_quote_plain(client_id)})",
+                  set_command("githubOauthClientId", "Ov23liExampleClientId"))
+    return IdentitySettings(
+        argocd_host=argocd_host,
+        grafana_host=r.domain("grafanaHost", "grafana.example.com", required=False),
+        argocd_admin_group=group,
+        github_client_id=client_id,
+    )
+
+
+def _in_zone(host: str, zone: str) -> bool:
+    return host == zone or host.endswith("." + zone)
+
+
+def _read_dns(r: _Reader, names: Mapping[str, str], bifrost: bool, cluster: bool) -> DnsSettings:
+    """`names`: host key -> configured host name (empty when unset)."""
+    zone = r.raw.get("dnsZone") or ""
+    unmanaged_example = "'dnsUnmanagedHosts[0]' argocdHost"
+    unmanaged = r.optional_list("dnsUnmanagedHosts", unmanaged_example)
+    known = [host.key for host in DNS_HOSTS]
+    for key in unmanaged:
+        if key not in known:
+            r.problem("dnsUnmanagedHosts", f"{_quote_plain(key)} is not a host key (known: {', '.join(known)})",
+                      _json_command("dnsUnmanagedHosts", unmanaged_example))
+    addresses = r.optional_list("clusterIngressAddresses", "'clusterIngressAddresses[0]' 198.51.100.20")
+    for index, address in enumerate(addresses):
+        try:
+            ipaddress.ip_address(address)
+        except ValueError:
+            r.problem("clusterIngressAddresses", f"entry {index} is not an IPv4 or IPv6 address "
+                      f"({_quote_plain(address)})",
+                      _json_command("clusterIngressAddresses", f"'clusterIngressAddresses[{index}]' 198.51.100.20"))
+    if len(set(addresses)) != len(addresses):
+        r.problem("clusterIngressAddresses", "lists an address twice",
+                  "edit clusterIngressAddresses in Pulumi.<stack>.yaml")
+    if not zone:
+        return DnsSettings("", (), addresses)
+    if not is_domain_name(zone):
+        r.problem("dnsZone", f"is not a valid DNS zone name ({_quote_plain(zone)})",
+                  set_command("dnsZone", "example.com"))
+        return DnsSettings(zone, (), addresses)
+    enabled = {Target.BIFROST: bifrost, Target.CLUSTER: cluster}
+    hosts: list[DnsRecordHost] = []
+    for host in DNS_HOSTS:
+        name = names.get(host.key, "")
+        if not name or host.key in unmanaged or not enabled[host.target] or not is_domain_name(name):
+            continue  # an invalid host name is reported by its own reader, once
+        if not _in_zone(name, zone):
+            r.problem(host.key, f"{name} is not in dnsZone {zone}, so its record cannot be created there",
+                      f"use a host under {zone}, or leave its record alone: "
+                      + _json_command("dnsUnmanagedHosts", f"'dnsUnmanagedHosts[{len(unmanaged)}]' {host.key}"))
+            continue
+        hosts.append(DnsRecordHost(host, name))
+    cluster_hosts = [record.host.key for record in hosts if record.host.target is Target.CLUSTER]
+    reported = any(problem.key == f"{PROJECT}:clusterIngressAddresses" for problem in r.problems)
+    if cluster_hosts and not addresses and not reported:
+        r.problem("clusterIngressAddresses",
+                  f"is required for the DNS records of {', '.join(cluster_hosts)} (the cluster's ingress address)",
+                  _json_command("clusterIngressAddresses", "'clusterIngressAddresses[0]' 198.51.100.20")
+                  + ", or leave those records alone with dnsUnmanagedHosts")
+    return DnsSettings(zone, tuple(hosts), addresses)
 
 
 def secret_in_scope(spec: SecretSpec, bifrost: bool, cluster: bool) -> bool:
@@ -555,6 +666,16 @@ def validate(raw: RawConfig, stack: str) -> tuple[Settings | None, list[Problem]
     bifrost = _read_bifrost(r, bifrost_on)
     cluster = _read_cluster(r, cluster_on, bifrost_on)
     supplied = _check_secrets(r, bifrost_on, cluster_on)
+    identity = _read_identity(r, cluster)
+    cluster = dataclasses.replace(cluster, argocd_admin_group=identity.argocd_admin_group)
+    if identity.github_client_id and "authentik_github_secret" not in supplied and bifrost_on:
+        github = BY_NAME["authentik_github_secret"]
+        r.problem(github.config_key, "is required when githubOauthClientId is set (the GitHub OAuth app's "
+                  "client secret)", github.set_command())
+    names = {"authentikHost": bifrost.authentik_host, "netbirdHost": bifrost.netbird_host,
+             "infisicalHost": cluster.infisical_host, "argocdHost": cluster.argocd_host,
+             "grafanaHost": identity.grafana_host}
+    dns = _read_dns(r, names, bifrost_on, cluster_on)
     generations = {
         spec.name: r.integer(spec.generation_key) for spec in SECRETS if spec.generated
     }
@@ -562,6 +683,8 @@ def validate(raw: RawConfig, stack: str) -> tuple[Settings | None, list[Problem]
         stack=stack,
         bifrost=bifrost,
         cluster=cluster,
+        identity=identity,
+        dns=dns,
         allow_data_key_change=r.boolean("allowDataKeyChange"),
         generations=generations,
         supplied=supplied,

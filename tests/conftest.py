@@ -23,6 +23,9 @@ TEST_STACK: dict[str, Any] = {
     "homelab-secrets:adminEmail": "owner@example.com",
     "homelab-secrets:infisicalHost": "infisical.test.example.com",
     "homelab-secrets:argocdHost": "argocd.test.example.com",
+    "homelab-secrets:dnsZone": "test.example.com",
+    "homelab-secrets:clusterIngressAddresses": ["198.51.100.20"],
+    "homelab-secrets:ingressClass": "traefik",
     "homelab-secrets:apps": [
         {"name": "grafana", "namespace": "monitoring", "target": "grafana-secret", "path": "/",
          "keys": {"GRAFANA_ADMIN_PASSWORD": "GRAFANA_ADMIN_PASSWORD"}},

@@ -36,6 +36,11 @@ EXPECTED: dict[str, set[str]] = {
     "authentikBootstrapToken": WORKER,
     "authentikBootstrapPassword": WORKER,
     "authentikApiToken": WORKER,
+    # Authentik reads each client secret through the worker's env and re-applies the blueprint, whose keyed
+    # digest of the client secrets changes; Argo CD reads its copy from the argocd-oidc Secret.
+    "argocdOidcClientSecret": {*WORKER, "bifrost-files-file-authentik-blueprint", "argocd-argocd-oidc"},
+    # Declared in Authentik only with grafanaHost, which the test stack does not set: nothing else changes.
+    "grafanaOauthClientSecret": set(),
     # Every connection pins the host key / uses the deploy key, so every remote step re-runs; the server's
     # own change (user_data, SSH keys) is ignored unless serverReplacement is `replace`.
     "sshHostPrivateKey": {"Server/bifrost", "<every remote command>"},

@@ -15,6 +15,8 @@ def secrets_table() -> str:
             source = "generated (override to keep an existing value)"
         elif spec.need is Need.LATER:
             source = "supplied after the first deploy"
+        elif spec.need is Need.OPTIONAL:
+            source = "supplied, optional"
         else:
             source = "supplied, required"
         rotatable = ("yes: " if spec.rotatable else "no: ") + spec.rotation_note

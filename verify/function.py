@@ -243,10 +243,12 @@ def references_resolve(inventory: Inventory, evaluation: Evaluation) -> list[str
 def ingresses_get_certificates(inventory: Inventory, evaluation: Evaluation) -> list[str]:
     """Every Ingress serves TLS from a certificate cert-manager issues with an installed ClusterIssuer."""
     issuers = {item.name for item in inventory.of_kind("ClusterIssuer")}
+    # Without the cert-manager release, the issuer is the cluster's own (clusterIssuer): it must be named.
+    own_cert_manager = any(release.pin.key == charts.CERT_MANAGER.key for release in inventory.releases)
     problems = []
     for item in inventory.of_kind("Ingress"):
         issuer = (item.manifest.get("metadata", {}).get("annotations") or {}).get(c.CLUSTER_ISSUER_ANNOTATION)
-        if issuer not in issuers:
+        if (issuer not in issuers) if own_cert_manager else not issuer:
             problems.append(f"{item.where}: names no installed ClusterIssuer ({c.CLUSTER_ISSUER_ANNOTATION}: "
                             f"{issuer!r}), so nothing issues its certificate")
         if not any(tls.get("secretName") for tls in item.manifest.get("spec", {}).get("tls") or []):

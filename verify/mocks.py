@@ -187,6 +187,10 @@ class CanaryProviders(sdk_mocks.Mocks):
         if args.token == "tls:index/getPublicKey:getPublicKey":
             source = str(args.args.get("privateKeyOpenssh") or args.args.get("privateKeyPem") or "")
             return {"publicKeyOpenssh": public_key_for(source or "supplied-private-key"), "id": "public-key"}, []
+        if args.token == "cloudflare:index/getZone:getZone":
+            # The zone lookup by name: a stable id per name, as Cloudflare's 32-hex zone ids look.
+            name = str((args.args.get("filter") or {}).get("name", ""))
+            return {"id": hashlib.sha256(name.encode()).hexdigest()[:32], "name": name, "status": "active"}, []
         return {}, []
 
 

@@ -9,12 +9,13 @@ digest of a file it uses changes.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
 
 import pulumi
 import pulumi_command as command
 
-from components.bifrost import render, scripts
+from components.bifrost import blueprint, render, scripts
 from components.bifrost.cloud_init import BIFROST_DIR
 from components.bifrost.render import RenderedFile
 from components.bifrost.server import BifrostServer
@@ -37,7 +38,7 @@ def _secret_outputs() -> pulumi.ResourceOptions:
 
 class BifrostFiles(pulumi.ComponentResource):
     def __init__(self, name: str, settings: Settings, secrets: BootstrapSecrets, server: BifrostServer,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+                 dns_records: Sequence[pulumi.Resource] = (), opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("homelab:bifrost:Files", name, None, opts)
         self._settings = settings
         self._secrets = secrets
@@ -85,6 +86,9 @@ class BifrostFiles(pulumi.ComponentResource):
                                        guard_store_key=guard))
             digests[rendered.path] = self._digest(content)
         assert netbird_text is not None
+        blueprint_text = self._render_blueprint()
+        uploads.append(self._write_blueprint(name, blueprint_text, after_mkdirs))
+        digests[blueprint.BLUEPRINT_PATH] = self._digest(blueprint_text)
         dotenv_text = secret(self._digest(netbird_text).apply(
             lambda digest: render.compose_dotenv(settings.bifrost, digest)))
         uploads.append(self._write(name, render.DOTENV_PATH, "dotenv", dotenv_text, after_mkdirs))
@@ -96,17 +100,41 @@ class BifrostFiles(pulumi.ComponentResource):
             create=scripts.run_bootstrap(settings.bifrost.stage_timeout),
             triggers=[digests[key] for key in sorted(digests)],
             add_previous_output_in_env=False,
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=uploads)),
+            # Traefik starts here and asks Let's Encrypt for its certificates: the hosts' records come first.
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[*uploads, *dns_records])),
         )
         self.register_outputs({})
 
     def _render(self, rendered: RenderedFile) -> pulumi.Output[str]:
         if rendered.optional_secret is not None and self._secrets.optional(rendered.optional_secret) is None:
             return pulumi.Output.from_input("")
-        values = {name: self._secrets.value(name) for name in rendered.secrets}
+        names = list(rendered.secrets)
+        if rendered.identity_secrets:
+            names += blueprint.worker_secrets(self._settings.identity).values()
+        values = {name: self._secrets.value(name) for name in names}
         bifrost = self._settings.bifrost
         return secret(pulumi.Output.all(**values).apply(
             lambda plain: rendered.render(bifrost, plain)))
+
+    def _render_blueprint(self) -> pulumi.Output[str]:
+        """The blueprint holds no secret, only a keyed digest of the client secrets: a rotation changes the file,
+        and Authentik re-applies a blueprint only when its file changes."""
+        identity = self._settings.identity
+        client_secrets = {env: self._secrets.value(name) for env, name in blueprint.worker_secrets(identity).items()}
+        return secret(self._digests.of(**client_secrets).apply(
+            lambda digest: blueprint.render_blueprint(identity, digest)))
+
+    def _write_blueprint(self, name: str, content: pulumi.Output[str],
+                         opts: pulumi.ResourceOptions) -> command.remote.Command:
+        return command.remote.Command(
+            f"{name}-file-authentik-blueprint",
+            connection=self.connection,
+            create=blueprint.upload_script(BIFROST_DIR),
+            stdin=content,
+            logging=command.remote.Logging.NONE,
+            add_previous_output_in_env=False,
+            opts=pulumi.ResourceOptions.merge(opts, _secret_outputs()),
+        )
 
     def _digest(self, content: pulumi.Output[str]) -> pulumi.Output[str]:
         return self._digests.of(content=content)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import yaml
 
-from components.bifrost import dotenv
+from components.bifrost import blueprint, dotenv
 from components.settings import BifrostSettings
 
 COMPOSE_PROJECT = "bifrost"
@@ -29,6 +29,7 @@ class RenderedFile:
     secrets: tuple[str, ...]  # registry names of the secrets the file is made of
     render: Renderer
     optional_secret: str | None = None  # while this secret is unset the file is written empty
+    identity_secrets: bool = False  # also gets the client secrets the Authentik blueprint reads (blueprint.py)
 
     @property
     def slug(self) -> str:
@@ -68,7 +69,15 @@ def authentik_worker_env(settings: BifrostSettings, values: Values) -> str:
         ("AUTHENTIK_BOOTSTRAP_PASSWORD", values["authentik_bootstrap_password"]),
         ("AUTHENTIK_BOOTSTRAP_TOKEN", values["authentik_bootstrap_token"]),
         ("BIFROST_API_TOKEN", values["authentik_api_token"]),
+        *identity_env(values),
     ])
+
+
+def identity_env(values: Values) -> list[tuple[str, str]]:
+    """The variables the blueprint's !Env tags read: one per client secret the caller passed in `values`."""
+    pairs = [(client.env, client.secret) for client in blueprint.CLIENTS]
+    pairs.append((blueprint.GITHUB.env, blueprint.GITHUB.secret))
+    return [(env, values[name]) for env, name in pairs if name in values]
 
 
 def netbird_proxy_env(settings: BifrostSettings, values: Values) -> str:
@@ -134,7 +143,8 @@ SECRET_FILES: tuple[RenderedFile, ...] = (
     RenderedFile("env/authentik.env", ("authentik_secret_key", "authentik_postgres_password"), authentik_env),
     RenderedFile("env/authentik-worker.env",
                  ("authentik_secret_key", "authentik_postgres_password", "authentik_bootstrap_password",
-                  "authentik_bootstrap_token", "authentik_api_token"), authentik_worker_env),
+                  "authentik_bootstrap_token", "authentik_api_token"), authentik_worker_env,
+                 identity_secrets=True),
     NETBIRD_CONFIG,
     RenderedFile("env/netbird-proxy.env", ("netbird_proxy_token",), netbird_proxy_env,
                  optional_secret="netbird_proxy_token"),

@@ -39,6 +39,7 @@ class ChartPin:
     workloads: tuple[str, ...] = ()  # "Kind/name" of every workload a real install runs (hooks included)
     unhardened: tuple[tuple[str, str], ...] = ()  # ("Kind/name/container", why the chart allows no hardening)
     source_offline: bool = True  # False: no copy of the chart's source exists to render (see docs)
+    serves_hosts: bool = False  # carries an Ingress: waits for the DNS records before cert-manager is asked
     open_maps: tuple[ValuePath, ...] = ()
 
     @property
@@ -104,6 +105,7 @@ INFISICAL = ChartPin(
     after=("valkey", "cloudnative-pg"),
     needs_objects=(f"Cluster/{c.NS_INFISICAL}-{c.DATABASE_CLUSTER}",),
     source_offline=False,
+    serves_hosts=True,
     # "Custom annotations for Infisical pods", an empty map in values.yaml.
     open_maps=(("infisical", "podAnnotations"), ("ingress", "annotations")))
 
@@ -114,6 +116,7 @@ ARGOCD = ChartPin(
     values=values.argocd_values,
     wanted=lambda cluster: cluster.install_argocd,
     reads=(c.SECRET_ARGOCD_OIDC,),
+    serves_hosts=True,
     workloads=("StatefulSet/argocd-application-controller", "Deployment/argocd-applicationset-controller",
                "Deployment/argocd-notifications-controller", "Deployment/argocd-repo-server",
                "Deployment/argocd-server", "Deployment/argocd-redis", "Job/argocd-redis-secret-init"),

@@ -63,7 +63,6 @@ VALKEY_RELEASE: Final = "infisical-valkey"  # Valkey release in NS_INFISICAL; th
 VALKEY_PORT: Final = 6379
 
 # cert-manager.
-CLUSTER_ISSUER: Final = "letsencrypt"
 ACME_ACCOUNT_KEY_SECRET: Final = "letsencrypt-account-key"  # created by cert-manager (privateKeySecretRef)
 ACME_SERVERS: Final = {
     "production": "https://acme-v02.api.letsencrypt.org/directory",

@@ -233,7 +233,7 @@ def _platform_objects(cluster: ClusterSettings, releases: tuple[ChartPin, ...]) 
     objects: list[PlannedObject] = []
     if cluster.install_cert_manager:
         objects.append(PlannedObject(
-            c.CERT_MANAGER_API_VERSION, "ClusterIssuer", c.CLUSTER_ISSUER, None,
+            c.CERT_MANAGER_API_VERSION, "ClusterIssuer", cluster.cluster_issuer, None,
             manifests.cluster_issuer(cluster.acme_environment, cluster.acme_email, cluster.cloudflare_secret_key),
             after=(charts.CERT_MANAGER.key,), reads=(c.SECRET_CLOUDFLARE,)))
     if cluster.install_infisical:

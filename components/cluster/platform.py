@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pulumi
 
 from components.bootstrap_secrets import BootstrapSecrets
@@ -25,7 +27,7 @@ class ClusterPlatform(pulumi.ComponentResource):
     """Order: operators and their CRDs; the custom resources they reconcile; the releases that need those."""
 
     def __init__(self, name: str, settings: Settings, secrets: BootstrapSecrets,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+                 dns_records: Sequence[pulumi.Resource] = (), opts: pulumi.ResourceOptions | None = None) -> None:
         plan = make_plan(settings.cluster, settings.cluster.authentik_host, available_secrets(secrets))
         if plan.problems:
             raise pulumi.RunError("the cluster settings have problems:\n" + "\n".join(
@@ -40,7 +42,7 @@ class ClusterPlatform(pulumi.ComponentResource):
         context = ReleaseContext(settings.cluster, plan.oidc_authentik_host, self.bootstrap.digests)
         first = tuple(pin for pin in plan.releases if not pin.needs_objects)
         self.operators = ClusterReleases("cluster-releases", first, context, self.base, self.bootstrap.secrets, {},
-                                         child)
+                                         dns_records, child)
         credentials = None
         if plan.machine_identity:
             credentials = digests.of(client_id=secrets.value("machine_identity_client_id"),
@@ -49,6 +51,6 @@ class ClusterPlatform(pulumi.ComponentResource):
                                       self.bootstrap.secrets, self.bootstrap.names, credentials, child)
         later = tuple(pin for pin in plan.releases if pin.needs_objects)
         self.apps = ClusterReleases("cluster-apps", later, context, self.base, self.bootstrap.secrets,
-                                    {**self.operators.releases, **self.objects.resources}, child)
+                                    {**self.operators.releases, **self.objects.resources}, dns_records, child)
         self.releases = {**self.operators.releases, **self.apps.releases}
         self.register_outputs({})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -18,8 +18,12 @@ MAX_HISTORY = 5  # Helm keeps each revision's values in a release Secret
 class ClusterReleases(pulumi.ComponentResource):
     def __init__(self, name: str, pins: tuple[ChartPin, ...], context: ReleaseContext, base: ClusterBase,
                  secrets: Mapping[str, pulumi.Resource], earlier: Mapping[str, pulumi.Resource],
-                 opts: pulumi.ResourceOptions | None = None) -> None:
-        """`earlier`: releases and custom resources applied before these, by release key or "Kind/name"."""
+                 dns_records: Sequence[pulumi.Resource] = (), opts: pulumi.ResourceOptions | None = None) -> None:
+        """`earlier`: releases and custom resources applied before these, by release key or "Kind/name".
+
+        `dns_records`: the cluster hosts' records. A release with an Ingress waits for them, so cert-manager's
+        DNS-01 order for the Ingress's certificate starts only once the names resolve.
+        """
         super().__init__("homelab:cluster:HelmReleases", name, None, opts)
         self.releases: dict[str, k8s.helm.v3.Release] = {}
         for pin in pins:
@@ -27,6 +31,7 @@ class ClusterReleases(pulumi.ComponentResource):
             depends_on: list[pulumi.Resource] = [base.namespaces[pin.namespace]]
             depends_on += [secrets[secret] for secret in pin.reads if secret in secrets]
             depends_on += [installed[key] for key in (*pin.after, *pin.needs_objects) if key in installed]
+            depends_on += list(dns_records) if pin.serves_hosts and context.ingress else []
             self.releases[pin.key] = k8s.helm.v3.Release(
                 pin.key,
                 name=pin.release_name,

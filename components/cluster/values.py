@@ -79,9 +79,9 @@ def _hardened_pod() -> dict[str, Any]:
     return {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
 
 
-def tls_ingress_annotations() -> dict[str, str]:
+def tls_ingress_annotations(issuer: str) -> dict[str, str]:
     """cert-manager's ingress-shim issues the Ingress's TLS Secret from the ClusterIssuer."""
-    return {c.CLUSTER_ISSUER_ANNOTATION: c.CLUSTER_ISSUER}
+    return {c.CLUSTER_ISSUER_ANNOTATION: issuer}
 
 
 def tls_secret_name(host: str) -> str:
@@ -186,7 +186,7 @@ def infisical_values(ctx: ReleaseContext) -> dict[str, Any]:
             "enabled": True,
             "hostName": cluster.infisical_host,
             "ingressClassName": cluster.ingress_class,
-            "annotations": tls_ingress_annotations(),
+            "annotations": tls_ingress_annotations(cluster.cluster_issuer),
             "tls": [{"secretName": tls_secret_name(cluster.infisical_host), "hosts": [cluster.infisical_host]}],
         })
     return {
@@ -258,7 +258,7 @@ def argocd_values(ctx: ReleaseContext) -> dict[str, Any]:
             "enabled": True,
             "ingressClassName": cluster.ingress_class,
             "hostname": cluster.argocd_host,
-            "annotations": tls_ingress_annotations(),
+            "annotations": tls_ingress_annotations(cluster.cluster_issuer),
             "tls": True,  # the chart's TLS entry names Secret argocd-server-tls, issued by cert-manager
         }}
     return values

@@ -116,7 +116,7 @@ def test_a_cached_chart_of_another_version_is_not_used(tmp_path: Any) -> None:
 
 
 def test_a_misspelt_custom_resource_field_fails(installed: tuple[Inventory, Evaluation]) -> None:
-    built = mutated(installed, lambda b: find(b, "ClusterIssuer", c.CLUSTER_ISSUER).manifest["spec"]["acme"]
+    built = mutated(installed, lambda b: find(b, "ClusterIssuer", "letsencrypt").manifest["spec"]["acme"]
                     .__setitem__("emial", "x"))
     assert any("emial" in problem for problem in problems_of(built, installed[1], "schemas"))
 
@@ -165,7 +165,7 @@ def test_a_reference_to_a_missing_secret_or_key_fails(installed: tuple[Inventory
     assert any("nothing creates" in p for p in problems_of(mutated(installed, rename), installed[1], "references"))
 
     def rekey(built: Inventory) -> None:
-        find(built, "ClusterIssuer", c.CLUSTER_ISSUER).manifest["spec"]["acme"]["solvers"][0]["dns01"][
+        find(built, "ClusterIssuer", "letsencrypt").manifest["spec"]["acme"]["solvers"][0]["dns01"][
             "cloudflare"]["apiTokenSecretRef"]["key"] = "token"
 
     assert any("key 'token'" in p for p in problems_of(mutated(installed, rekey), installed[1], "references"))

@@ -393,3 +393,12 @@ def test_a_rotated_auth_secret_rolls_the_infisical_pods(overridden_evaluation: E
     rotated = run(config)
     assert plain(digest(rotated)) != plain(digest(overridden_evaluation))
     assert find_leaks(rotated) == []
+
+
+def test_releases_with_an_ingress_wait_for_the_cluster_dns_records(full_evaluation: Evaluation) -> None:
+    records = {r.urn for r in full_evaluation.registrations if r.type == "cloudflare:index/dnsRecord:DnsRecord"
+               and r.inputs.get("name", "").split(".")[0] in ("infisical", "argocd")}
+    assert records
+    for pin in charts.ALL:
+        dependencies = release(full_evaluation, pin.key).all_dependencies()
+        assert (records <= dependencies) is pin.serves_hosts, pin.key

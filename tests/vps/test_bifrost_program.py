@@ -42,7 +42,7 @@ def changed(before: Evaluation, after: Evaluation) -> set[str]:
 def test_bootstrap_depends_on_every_upload(full_evaluation: Evaluation) -> None:
     bootstrap = full_evaluation.one(COMMAND, "bifrost-files-bootstrap")
     uploads = [r for r in remote(full_evaluation) if "-file-" in r.name or r.type == COPY]
-    assert len(file_writers(full_evaluation)) == len(render.SECRET_FILES) + 1  # + the compose .env
+    assert len(file_writers(full_evaluation)) == len(render.SECRET_FILES) + 2  # + the compose .env, the blueprint
     assert uploads
     missing = [r.name for r in uploads if r.urn not in bootstrap.all_dependencies()]
     assert missing == []
@@ -97,7 +97,7 @@ def test_bootstrap_triggers_are_secret_digests(full_evaluation: Evaluation) -> N
     bootstrap = full_evaluation.one(COMMAND, "bifrost-files-bootstrap")
     triggers = bootstrap.inputs["triggers"]
     secret_triggers = [t for t in triggers if is_secret_marker(t)]
-    assert len(secret_triggers) == len(render.SECRET_FILES) + 1
+    assert len(secret_triggers) == len(render.SECRET_FILES) + 2  # + the compose .env, the blueprint
     for trigger in secret_triggers:
         assert len(unwrap(trigger)) == 64
     assert bootstrap.inputs["create"] == "bash /etc/bifrost/bootstrap.sh --stage-timeout 300"
