@@ -18,7 +18,6 @@ from verify import pins
 
 ROOT = pins.ROOT
 CONFIG_FILE = ROOT / "renovate.json"
-VALIDATOR = ROOT / "tools" / "renovate" / "node_modules" / ".bin" / "renovate-config-validator"
 AUTHENTIK = "ghcr.io/goauthentik/server"
 NETBIRD = ("docker.io/netbirdio/netbird-server", "docker.io/netbirdio/reverse-proxy", "docker.io/netbirdio/netbird")
 SKIPPED_DIRS = {".venv", ".git", "node_modules", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache"}
@@ -82,31 +81,81 @@ def chart_sources() -> dict[str, str]:
             if "ChartPin(" in (ROOT / path).read_text()}
 
 
-# --- Renovate's own validator ------------------------------------------------------------------------
+# --- Renovate itself: its validator, and its own extraction of the pins ---------------------------------
 
 
-def validate(path: Path) -> subprocess.CompletedProcess[str]:
-    if not VALIDATOR.exists():
+def renovate_tool(name: str) -> Path:
+    tool = ROOT / "tools" / "renovate" / "node_modules" / ".bin" / name
+    if not tool.exists():
         if os.environ.get("CI"):
-            pytest.fail(f"{VALIDATOR} is missing: .ci/run installs it with npm ci --prefix tools/renovate")
-        pytest.skip("Renovate's validator is not installed: npm ci --prefix tools/renovate (done by .ci/run)")
-    return subprocess.run([str(VALIDATOR), "--strict", str(path)], capture_output=True, text=True,
-                          timeout=120, check=False)
+            pytest.fail(f"{tool} is missing: .ci/run installs it with npm ci --prefix tools/renovate")
+        pytest.skip("Renovate is not installed: npm ci --prefix tools/renovate (done by .ci/run)")
+    return tool
 
 
-def test_renovates_validator_accepts_the_config() -> None:
-    result = validate(CONFIG_FILE)
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
-def test_renovates_validator_rejects_a_misspelt_option(tmp_path: Path) -> None:
+def test_renovates_validator_accepts_the_config_and_rejects_a_misspelt_option(tmp_path: Path) -> None:
     broken = json.loads(CONFIG_FILE.read_text())
     broken["packageRules"][0]["matchUpdateType"] = broken["packageRules"][0].pop("matchUpdateTypes")
-    path = tmp_path / "renovate.json"
-    path.write_text(json.dumps(broken))
-    result = validate(path)
+    broken_file = tmp_path / "renovate.json"
+    broken_file.write_text(json.dumps(broken))
+    # One run for both files (each run starts Node and loads Renovate); it reports each file with errors.
+    result = subprocess.run([str(renovate_tool("renovate-config-validator")), "--strict", str(CONFIG_FILE),
+                             str(broken_file)], capture_output=True, text=True, timeout=120, check=False)
+    output = result.stdout + result.stderr
     assert result.returncode != 0
-    assert "matchUpdateType" in result.stdout + result.stderr
+    assert re.findall(r'"file": "([^"]+)"', output) == [str(broken_file)], output
+    assert "packageRules[0].matchUpdateType" in output
+
+
+@pytest.fixture(scope="module")
+def extracted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[str, Any]]]:
+    """manager -> package files with their deps, as Renovate's own managers extract them from the git checkout.
+
+    `--platform=local --dry-run=extract` reads the files git lists and stops before any lookup: no network.
+    """
+    base = tmp_path_factory.mktemp("renovate")
+    environment = {"PATH": os.environ["PATH"], "HOME": str(base), "RENOVATE_BASE_DIR": str(base),
+                   "LOG_LEVEL": "debug", "LOG_FORMAT": "json"}
+    result = subprocess.run([str(renovate_tool("renovate")), "--platform=local", "--dry-run=extract",
+                             "--onboarding=false", "--require-config=optional", "--persist-repo-data=false"],
+                            cwd=ROOT, env=environment, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr
+    for line in result.stdout.splitlines():
+        record = json.loads(line)
+        if record.get("msg") == "Extracted dependencies":
+            package_files: dict[str, list[dict[str, Any]]] = record["packageFiles"]
+            return package_files
+    raise AssertionError(f"Renovate logged no extracted dependencies:\n{result.stdout[-2000:]}")
+
+
+def extracted_deps(extracted: dict[str, list[dict[str, Any]]], manager: str, path: str) -> list[dict[str, Any]]:
+    files = [f for f in extracted.get(manager, []) if f["packageFile"] == path]
+    assert len(files) == 1, f"Renovate's {manager} manager did not read {path}"
+    deps: list[dict[str, Any]] = files[0]["deps"]
+    return deps
+
+
+def test_renovate_extracts_every_compose_image(extracted: dict[str, list[dict[str, Any]]]) -> None:
+    deps = extracted_deps(extracted, "docker-compose", pins.COMPOSE_FILE)
+    assert [d.get("skipReason") for d in deps] == [None] * len(deps)
+    found = [(d["depName"], d["currentValue"]) for d in deps]
+    declared = [(ref.repository, ref.tag) for ref in map(pins.ImageRef.parse, pins.compose_images().values())]
+    assert found == declared
+
+
+def test_renovate_extracts_every_chart_pin_with_its_repository(extracted: dict[str, list[dict[str, Any]]]) -> None:
+    found = {(d["depName"], d["currentValue"], d["registryUrls"][0].rstrip("/"), d["datasource"])
+             for f in extracted.get("regex", []) for d in f["deps"]}
+    assert found == {(p.chart, p.version, p.repository.rstrip("/"), "helm") for p in charts.ALL}
+
+
+def test_renovate_extracts_the_python_pins(extracted: dict[str, list[dict[str, Any]]]) -> None:
+    project = {d["depName"]: d.get("currentValue") for d in extracted_deps(extracted, "pep621", pins.PYPROJECT)}
+    for pin in pins.provider_pins():
+        assert project[pin.name] == f"=={pin.version}"
+    policy = {d["depName"]: d["currentValue"]
+              for d in extracted_deps(extracted, "pip_requirements", "policy/requirements.txt")}
+    assert policy == {name: project[name] for name in ("pulumi", "pulumi-policy")}
 
 
 # --- Helm charts pinned in Python --------------------------------------------------------------------
@@ -172,6 +221,7 @@ def test_the_compose_manager_reads_the_compose_file_and_every_image_is_a_version
     assert covered(config()["docker-compose"]["fileMatch"], pins.COMPOSE_FILE)
     for service, image in pins.compose_images().items():
         ref = pins.ImageRef.parse(image)
+        assert "$" not in image, f"{service}: Renovate skips images built from variables ({image})"
         assert ref.repository.count("/") >= 2, f"{service}: name the registry ({image})"
         assert re.fullmatch(r"v?\d+\.\d+(\.\d+)?(-[a-z0-9.]+)?", ref.tag), f"{service}: {image} is not a version tag"
 
@@ -182,6 +232,30 @@ def test_every_yaml_file_with_images_is_read_by_the_compose_manager() -> None:
         services = document.get("services") if isinstance(document, dict) else None
         if isinstance(services, dict) and any(isinstance(s, dict) and "image" in s for s in services.values()):
             assert covered(config()["docker-compose"]["fileMatch"], path), f"{path} pins images Renovate never reads"
+
+
+# An image pinned in Python (a chart value, a Job) would be seen by no manager.
+PYTHON_IMAGE_PIN = re.compile(r"""[a-z0-9.-]+/[a-z0-9._/-]+:v?\d+\.\d+|["']tag["']\s*[:=]""")
+
+
+def python_image_pins(sources: dict[str, str]) -> list[str]:
+    return [f"{path}: {match[0]}" for path, text in sources.items() for match in PYTHON_IMAGE_PIN.finditer(text)]
+
+
+def test_no_image_is_pinned_in_python_where_no_manager_reads_it() -> None:
+    sources = {path: (ROOT / path).read_text() for path in project_files((".py",), frozenset({"tests"}))}
+    assert python_image_pins(sources) == [], "pin images in the compose file, or give Renovate a manager for them"
+
+
+@pytest.mark.parametrize("source", ['IMAGE = "docker.io/bitnami/kubectl:1.31.4"',
+                                    'values = {"image": {"repository": "valkey/valkey", "tag": "8.1.3"}}'])
+def test_an_image_pinned_in_python_is_found(source: str) -> None:
+    assert python_image_pins({"components/cluster/values.py": source})
+
+
+def test_in_cluster_urls_are_not_taken_for_image_pins() -> None:
+    source = 'URL = "http://infisical-infisical-standalone-infisical.infisical.svc.cluster.local:8080/api"'
+    assert python_image_pins({"components/cluster/values.py": source}) == []
 
 
 def test_digests_are_pinned_by_renovate() -> None:
