@@ -302,6 +302,12 @@ def test_patch_updates_are_grouped() -> None:
         assert effective(package, "patch")["groupName"] == "patch updates"
 
 
+def test_the_pulumi_sdk_and_policy_pack_move_together() -> None:
+    for update_type in ("patch", "minor"):
+        assert {effective(package, update_type)["groupName"] for package in ("pulumi", "pulumi-policy")} == {
+            "pulumi sdk and policy"}
+
+
 def test_netbird_images_move_together() -> None:
     for package in NETBIRD:
         for update_type in ("patch", "minor"):
