@@ -379,10 +379,11 @@ def nothing_extra(inventory: Inventory, evaluation: Evaluation) -> list[str]:
     for item in inventory.items:
         if item.kind == "IngressClass":
             problems.append(f"{item.where}: an IngressClass is installed; the operator names an existing one")
-        for container in containers(item):
-            if "ingress-nginx" in str(container.get("image", "")) or "ingress-controller" in str(
-                    container.get("image", "")):
-                problems.append(f"{item.where}: runs an ingress controller ({container.get('image')})")
+        labels = item.manifest.get("metadata", {}).get("labels") or {}
+        images = " ".join(str(container.get("image", "")) for container in containers(item))
+        if item.kind in WORKLOAD_KINDS and (labels.get("app.kubernetes.io/name") == "ingress-nginx"
+                                             or "ingress-nginx" in images or "ingress-controller" in images):
+            problems.append(f"{item.where}: runs an ingress controller")
     for release in inventory.releases:
         if not release.rendered:
             continue

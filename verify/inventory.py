@@ -120,10 +120,13 @@ def infisical_upstream(values: dict[str, Any], pin: ChartPin) -> list[dict[str, 
                         "metadata": {"name": "infisical-ingress", "annotations": ingress.get("annotations", {})},
                         "spec": {"tls": ingress.get("tls", [])}})
     if ingress.get("nginx", {}).get("enabled", True):
+        # The bundled subchart ingress-nginx 4.0.13 (Chart.yaml dependency, condition ingress.nginx.enabled): its
+        # controller Deployment, labelled as that chart labels it (templates/controller-deployment.yaml).
         objects.append({"apiVersion": "apps/v1", "kind": "Deployment",
-                        "metadata": {"name": f"{pin.release_name}-ingress-nginx-controller"},
-                        "spec": {"template": {"spec": {"containers": [
-                            {"name": "controller", "image": "registry.k8s.io/ingress-nginx/controller:v1.1.0"}]}}}})
+                        "metadata": {"name": f"{pin.release_name}-ingress-nginx-controller",
+                                     "labels": {"app.kubernetes.io/name": "ingress-nginx",
+                                                "app.kubernetes.io/component": "controller"}},
+                        "spec": {"template": {"spec": {"containers": [{"name": "controller"}]}}}})
     return objects
 
 

@@ -59,6 +59,8 @@ DATABASE_CLUSTER: Final = "infisical-db"  # CloudNativePG Cluster in NS_INFISICA
 DATABASE_NAME: Final = "infisical"
 DATABASE_OWNER: Final = "infisical"
 DATABASE_PORT: Final = 5432
+# CloudNativePG's PostgreSQL operand image; the major stays 16 (a major upgrade is a deliberate pg_upgrade).
+DATABASE_IMAGE: Final = "ghcr.io/cloudnative-pg/postgresql:16.13"  # renovate: docker
 VALKEY_RELEASE: Final = "infisical-valkey"  # Valkey release in NS_INFISICAL; the chart's Service has its fullname
 VALKEY_PORT: Final = 6379
 

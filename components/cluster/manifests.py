@@ -165,7 +165,7 @@ def database_cluster() -> dict[str, Any]:
     """Infisical's PostgreSQL as a CloudNativePG Cluster: one instance, the owner's password from our Secret."""
     return {
         "instances": 1,
-        "imageName": "ghcr.io/cloudnative-pg/postgresql:16",
+        "imageName": c.DATABASE_IMAGE,
         "enableSuperuserAccess": False,
         "storage": {"size": "8Gi"},
         "bootstrap": {"initdb": {
