@@ -44,6 +44,8 @@ EXPECTED: dict[str, set[str]] = {
     "infisicalAuthSecret": {"infisical-infisical-secrets", "Release/infisical"},
     "infisicalPostgresPassword": {"argocd-infisical-helm-secrets", "Release/infisical"},
     "infisicalRedisPassword": {"argocd-infisical-helm-secrets", "Release/infisical"},
+    # Read once, by the infisical-bootstrap Job at instance bootstrap; not wired into the cluster side yet.
+    "infisicalAdminPassword": set(),
 }
 
 
