@@ -203,3 +203,9 @@ def test_the_shipped_sources_run_on_their_own(tmp_path: Path) -> None:
     assert result.returncode == 2, result.stderr  # EXIT_BAD_SETTINGS: it imported and ran
     assert f"{SETTINGS_ENV} is missing" in result.stderr
     assert json.dumps(config_map["data"], sort_keys=True)  # plain text, JSON-serialisable
+
+
+def test_the_settings_round_trip_through_the_job_env_with_seeds() -> None:
+    seeded = dataclasses.replace(PARAMS, seeds=(Seed("/grafana", "GRAFANA_ADMIN_PASSWORD", "grafana-admin", 2),),
+                                 seed_secret="infisical-seeds", generation=3)
+    assert Settings.from_json(_env(the_job(seeded))[SETTINGS_ENV]["value"]) == seeded.settings()
