@@ -53,3 +53,21 @@ def problems(exchange: Exchange) -> list[str]:
 
 def all_problems(exchanges: list[Exchange]) -> list[str]:
     return [problem for exchange in exchanges for problem in problems(exchange)]
+
+
+def operations(exchanges: list[Exchange]) -> set[str]:
+    """The operationIds of the subset that these exchanges exercised (each path matched to its template)."""
+    import re
+
+    import yaml
+
+    document = yaml.safe_load(refs_path("infisical", "openapi-subset.yaml").read_text())
+    found = set()
+    for path, item in document["paths"].items():
+        pattern = re.compile(re.sub(r"\\{[^/]+\\}", "[^/]+", re.escape(path)))
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            if any(e.method == method.upper() and pattern.fullmatch(e.path) for e in exchanges):
+                found.add(operation["operationId"])
+    return found
