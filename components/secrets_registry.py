@@ -192,6 +192,14 @@ SECRETS: tuple[SecretSpec, ...] = (
           consumers=("cluster Secret infisical/infisical-valkey-users: default (Valkey ACL user)",
                      "cluster Secret infisical/infisical-secrets: REDIS_URL"),
           generator=RandomPasswordGen(32)),
+    _spec(name="infisical_admin_password", config_key="infisicalAdminPassword",
+          title="Infisical admin user password (instance bootstrap)", scope=Scope.CLUSTER,
+          format=formats.ALNUM_16_128, rotatable=False,
+          rotation_note="read once, when the infisical-bootstrap Job bootstraps the instance: change it in the "
+                        "Infisical UI afterwards",
+          consumers=("cluster Secret infisical/infisical-admin: password (env of the infisical-bootstrap Job, "
+                     "POST /api/v1/admin/bootstrap on the first run only)",),
+          generator=RandomPasswordGen(32)),
     _spec(name="machine_identity_client_id", config_key="machineIdentityClientId",
           title="Infisical machine identity client ID (universal auth)", scope=Scope.CLUSTER,
           format=formats.UUID, rotatable=True, need=Need.LATER,
