@@ -88,6 +88,11 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("ingressClass", "string",
                 "An existing IngressClass for the Infisical and Argo CD Ingresses (with cert-manager TLS). Empty: "
                 "no Ingress; no ingress controller is ever installed.", ""),
+    SettingSpec("infisicalOrganization", "string",
+                "Organization the provisioner Job creates when it bootstraps the installed Infisical.", "homelab"),
+    SettingSpec("machineIdentityGeneration", "integer",
+                "Rotation counter of the machine identity the provisioner Job issues: bump it for a new client "
+                "secret (the old ones are revoked).", 0),
     SettingSpec("clusterIssuer", "string",
                 "The ClusterIssuer that issues the Ingresses' certificates: created by the program with "
                 "installCertManager, otherwise one that already exists in the cluster.", "letsencrypt"),

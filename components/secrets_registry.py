@@ -202,15 +202,17 @@ SECRETS: tuple[SecretSpec, ...] = (
           generator=RandomPasswordGen(32)),
     _spec(name="machine_identity_client_id", config_key="machineIdentityClientId",
           title="Infisical machine identity client ID (universal auth)", scope=Scope.CLUSTER,
-          format=formats.UUID, rotatable=True, need=Need.LATER,
-          rotation_note="create new credentials in Infisical, set both, `pulumi up`: both operators re-sync",
+          format=formats.UUID, rotatable=True, need=Need.OPTIONAL,
+          rotation_note="only to keep an existing identity, or with installInfisical false (otherwise the "
+                        "provisioner Job issues it: bump machineIdentityGeneration): set both, `pulumi up`",
           consumers=("cluster Secret external-secrets/infisical-machine-identity: clientId (ClusterSecretStore)",
                      "cluster Secret infisical-operator-system/infisical-operator-identity-<digest>: clientId "
                      "(InfisicalAuth)")),
     _spec(name="machine_identity_client_secret", config_key="machineIdentityClientSecret",
           title="Infisical machine identity client secret", scope=Scope.CLUSTER, format=formats.API_TOKEN,
-          rotatable=True, need=Need.LATER,
-          rotation_note="create new credentials in Infisical, set both, `pulumi up`: both operators re-sync",
+          rotatable=True, need=Need.OPTIONAL,
+          rotation_note="only to keep an existing identity, or with installInfisical false (otherwise the "
+                        "provisioner Job issues it: bump machineIdentityGeneration): set both, `pulumi up`",
           consumers=("cluster Secret external-secrets/infisical-machine-identity: clientSecret (ClusterSecretStore)",
                      "cluster Secret infisical-operator-system/infisical-operator-identity-<digest>: clientSecret "
                      "(InfisicalAuth)")),

@@ -116,6 +116,9 @@ class ClusterSettings:
     argocd_default_role: str = "role:readonly"
     infisical_api_url: str = ""  # an existing Infisical's API, when the program does not install one
     cluster_issuer: str = "letsencrypt"  # the ClusterIssuer the Ingresses name (created with installCertManager)
+    admin_email: str = ""  # the first Infisical admin (adminEmail, shared with Authentik and NetBird)
+    infisical_organization: str = "homelab"
+    machine_identity_generation: int = 0  # bump to rotate the provisioned machine identity's client secret
 
 
 @dataclass(frozen=True)
@@ -492,11 +495,22 @@ def _read_cluster(r: _Reader, enabled: bool, bifrost_on: bool) -> ClusterSetting
         install_cloudnative_pg=r.boolean("installCloudNativePg"),
         ingress_class=_ingress_class(r),
         acme_environment=r.choice("acmeEnvironment", ACME_ENVIRONMENTS),
-        acme_email=_cluster_acme_email(r, install_cert_manager, bifrost_on),
+        acme_email=_shared_email(r, "acmeEmail", install_cert_manager, bifrost_on),
         argocd_default_role=_argocd_role(r),
         infisical_api_url=_infisical_api_url(r, r.boolean("installInfisical")),
         cluster_issuer=_cluster_issuer(r),
+        admin_email=_shared_email(r, "adminEmail", r.boolean("installInfisical"), bifrost_on),
+        infisical_organization=_organization(r),
+        machine_identity_generation=r.integer("machineIdentityGeneration"),
     )
+
+
+def _organization(r: _Reader) -> str:
+    value = r.text("infisicalOrganization", "homelab")
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}", value):
+        r.problem("infisicalOrganization", f"must be 1 to 64 letters, digits, spaces, `_`, `.` or `-` "
+                  f"({_quote_plain(value)})", set_command("infisicalOrganization", "homelab"))
+    return value
 
 
 def _cluster_issuer(r: _Reader) -> str:
@@ -529,13 +543,13 @@ ACME_ENVIRONMENTS = ("production", "staging")
 _ARGOCD_ROLE = re.compile(r"role:[A-Za-z0-9_.-]+")
 
 
-def _cluster_acme_email(r: _Reader, needed: bool, bifrost_on: bool) -> str:
-    """The ClusterIssuer's ACME account email: the same acmeEmail as Traefik's, reported once."""
+def _shared_email(r: _Reader, key: str, needed: bool, bifrost_on: bool) -> str:
+    """An email the VPS side also reads (acmeEmail, adminEmail): read here too, and reported once."""
     if not needed:
         return ""
     if not bifrost_on:
-        return r.email("acmeEmail", "ops@example.com")
-    value = r.raw.get("acmeEmail") or ""
+        return r.email(key, "ops@example.com")
+    value = r.raw.get(key) or ""
     return value if _EMAIL.fullmatch(value) else ""
 
 

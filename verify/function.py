@@ -48,6 +48,15 @@ def _core_validator(kind: str, api_version: str) -> Any:
     return jsonschema.Draft202012Validator(schema, registry=registry)
 
 
+def core_object_problems(manifest: dict[str, Any]) -> list[str]:
+    """Problems of one core-kind object under kubernetes-validate's strict schemas (Kubernetes 1.35)."""
+    validator = _core_validator(str(manifest.get("kind", "")), str(manifest.get("apiVersion", "")))
+    if validator is None:
+        return [f"{manifest.get('apiVersion')} {manifest.get('kind')} is not a Kubernetes {KUBERNETES_VERSION} kind"]
+    return [f"{manifest.get('kind')} {'.'.join(map(str, error.absolute_path)) or '(root)'}: {error.message}"
+            for error in validator.iter_errors(manifest)]
+
+
 def strict(schema: Any) -> Any:
     """A CRD schema that rejects unknown fields, as the API server's strict field validation does."""
     if isinstance(schema, list):
@@ -355,13 +364,14 @@ def container_gaps(pod: dict[str, Any], container: dict[str, Any]) -> list[str]:
 
 
 def containers_hardened(inventory: Inventory, evaluation: Evaluation) -> list[str]:
-    """Every container of every rendered release runs hardened, unless its chart record says why it cannot."""
+    """Every container of every rendered release and of the program's own workloads runs hardened, unless its
+    chart record says why it cannot."""
     problems = []
     for item in inventory.items:
-        if item.kind not in WORKLOAD_KINDS or not item.source.startswith("release"):
+        if item.kind not in WORKLOAD_KINDS or not item.source.startswith(("release", "program")):
             continue
-        pin = charts.BY_KEY[item.source.removeprefix("release ")]
-        allowed = {where for where, _ in pin.unhardened}
+        pin = charts.BY_KEY.get(item.source.removeprefix("release "))
+        allowed = {where for where, _ in pin.unhardened} if pin else set()
         pod = _pod_spec(item) or {}
         for container in containers(item):
             label = f"{item.kind}/{item.name}/{container['name']}"

@@ -15,6 +15,7 @@ from components.cluster import constants as c
 from components.cluster import values as cluster_values
 from components.cluster.charts import ChartPin
 from components.cluster.plan import PlannedObject
+from components.infisical_bootstrap import manifests as provisioner
 from verify import rendering
 from verify.evaluate import Evaluation
 from verify.mocks import unwrap
@@ -185,11 +186,25 @@ def from_ingress(item: Item) -> list[dict[str, Any]]:
             for tls in item.manifest.get("spec", {}).get("tls", []) if tls.get("secretName")]
 
 
-def from_argocd_redis_init(item: Item) -> list[dict[str, Any]]:
-    """argo-cd 10.1.1 templates/redis-secret-init/job.yaml: the hook Job creates Secret argocd-redis (key auth)."""
-    if item.kind == "Job" and item.name.endswith("redis-secret-init"):
+def from_job(item: Item) -> list[dict[str, Any]]:
+    """The Secrets a Job fills:
+
+    - argo-cd 10.1.1 templates/redis-secret-init/job.yaml: the hook Job creates Secret argocd-redis (key auth);
+    - the provisioner Job (components/infisical_bootstrap/provision.py) patches the credentials Secret (the
+      client id and secret keys its settings name) and its state Secret.
+    """
+    if item.name.endswith("redis-secret-init"):
         return [_secret("argocd-redis", item.namespace, ["auth"])]
-    return []
+    if (item.manifest.get("metadata", {}).get("labels") or {}).get("app.kubernetes.io/name") != provisioner.NAME:
+        return []
+    from components.infisical_bootstrap.provision import SETTINGS_ENV, STATE_KEYS, Settings
+
+    env = {entry["name"]: entry.get("value") for container in item.manifest["spec"]["template"]["spec"]["containers"]
+           for entry in container.get("env", [])}
+    settings = Settings.from_json(str(env[SETTINGS_ENV]))
+    return [_secret(settings.credentials.name, settings.credentials.namespace,
+                    [settings.client_id_key, settings.client_secret_key]),
+            _secret(settings.state.name, settings.state.namespace, list(STATE_KEYS))]
 
 
 CONTROLLERS: dict[str, Callable[[Item], list[dict[str, Any]]]] = {
@@ -198,7 +213,7 @@ CONTROLLERS: dict[str, Callable[[Item], list[dict[str, Any]]]] = {
     "Cluster": from_database_cluster,
     "ClusterIssuer": from_cluster_issuer,
     "Ingress": from_ingress,
-    "Job": from_argocd_redis_init,
+    "Job": from_job,
 }
 
 

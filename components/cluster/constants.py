@@ -23,11 +23,13 @@ SECRET_CLOUDFLARE: Final = "cloudflare-api-token"
 SECRET_ARGOCD_OIDC: Final = "argocd-oidc"
 SECRET_DATABASE: Final = "infisical-db-credentials"  # CloudNativePG initdb owner (kubernetes.io/basic-auth)
 SECRET_VALKEY_USERS: Final = "infisical-valkey-users"  # Valkey ACL users (auth.usersExistingSecret)
+SECRET_INFISICAL_ADMIN: Final = "infisical-admin"  # the first admin's password, read by the provisioner Job
 
 # Keys inside them that are fixed by their consumers.
 KEY_CLIENT_ID: Final = "clientId"  # ESO universalAuthCredentials and the Infisical operator credentialsRef
 KEY_CLIENT_SECRET: Final = "clientSecret"
 KEY_OIDC_CLIENT_SECRET: Final = "clientSecret"
+KEY_ADMIN_PASSWORD: Final = "password"
 KEY_VALKEY_PASSWORD: Final = "default"  # the Valkey chart's default passwordKey is the user name
 
 # Labels and annotations.

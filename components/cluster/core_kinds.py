@@ -43,3 +43,21 @@ class Secret(pulumi.CustomResource):
         }
         super().__init__("kubernetes:core/v1:Secret", name, props,
                          _options(opts, additional_secret_outputs=["data", "stringData"]))
+
+
+def type_token(api_version: str, kind: str) -> str:
+    """The Kubernetes provider's type token: `kubernetes:<group or core>/<version>:<Kind>`."""
+    group, _, version = api_version.rpartition("/")
+    return f"kubernetes:{group or 'core'}/{version}:{kind}"
+
+
+class Object(pulumi.CustomResource):
+    """Any other core-group or built-in kind (ServiceAccount, Role, ConfigMap, Job, ...) from its manifest.
+
+    Registered with the same type token and inputs the typed class would send; the provider awaits each kind as
+    it always does (a Job until it completes).
+    """
+
+    def __init__(self, name: str, manifest: Mapping[str, Any], opts: pulumi.ResourceOptions | None = None) -> None:
+        props = dict(manifest)
+        super().__init__(type_token(str(props["apiVersion"]), str(props["kind"])), name, props, _options(opts))

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from components.cluster import constants as c
+from components.infisical_bootstrap.kube import SecretRef
 from components.settings import AppEntry
 
 _DURATION_PART = re.compile(r"([0-9]+)(h|m|s)")
@@ -66,10 +67,11 @@ def remote_key(app: AppEntry, key: str, store_path: str = c.STORE_SECRETS_PATH) 
     return f"{app.path.rstrip('/')}/{key}"
 
 
-def cluster_secret_store(project_slug: str, environment_slug: str, api_url: str) -> dict[str, Any]:
+def cluster_secret_store(project_slug: str, environment_slug: str, api_url: str,
+                         credentials: SecretRef) -> dict[str, Any]:
     """The one ClusterSecretStore: universal auth from the machine-identity Secret (namespace required)."""
     def selector(key: str) -> dict[str, str]:
-        return {"name": c.SECRET_MACHINE_IDENTITY, "namespace": c.NS_EXTERNAL_SECRETS, "key": key}
+        return {"name": credentials.name, "namespace": credentials.namespace, "key": key}
 
     return {
         "provider": {
@@ -132,10 +134,10 @@ def infisical_connection(api_url: str) -> dict[str, Any]:
     return {"address": api_url.removesuffix("/api")}
 
 
-def infisical_auth() -> dict[str, Any]:
-    """Universal auth from the operator's copy of the machine identity (versioned: see plan.BOOTSTRAP_SECRETS)."""
+def infisical_auth(credentials: SecretRef) -> dict[str, Any]:
+    """Universal auth from a machine-identity Secret whose name changes on rotation (see plan.py)."""
     def ref(key: str) -> dict[str, str]:
-        return {"name": c.SECRET_OPERATOR_IDENTITY, "namespace": c.NS_INFISICAL_OPERATOR, "key": key}
+        return {"name": credentials.name, "namespace": credentials.namespace, "key": key}
 
     return {
         "infisicalConnectionRef": {"name": c.INFISICAL_CONNECTION, "namespace": c.NS_INFISICAL_OPERATOR},

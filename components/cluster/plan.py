@@ -16,6 +16,8 @@ import pulumi
 from components.cluster import charts, manifests, values
 from components.cluster import constants as c
 from components.cluster.charts import ChartPin
+from components.infisical_bootstrap import manifests as provisioner
+from components.infisical_bootstrap.kube import SecretRef
 from components.secrets_registry import PROJECT, spec
 from components.settings import AppEntry, ClusterSettings
 
@@ -61,7 +63,7 @@ class PlannedObject:
     labels: Mapping[str, str] = field(default_factory=dict)
     after: tuple[str, ...] = ()  # keys of the releases it needs (CRDs, webhooks, controllers)
     reads: tuple[str, ...] = ()  # bootstrap Secrets it references
-    needs_identity: bool = False  # authenticates with the machine identity
+    needs_identity: bool = False  # authenticates with the machine identity (waits for the provisioner Job)
     resync_on_credentials: bool = False  # carries the credentials digest (ESO re-syncs on any annotation change)
 
     @property
@@ -84,7 +86,8 @@ class ClusterPlan:
     releases: tuple[ChartPin, ...]
     objects: tuple[PlannedObject, ...]  # applied now
     waiting: tuple[PlannedObject, ...]  # applied once the machine identity is set
-    machine_identity: bool
+    machine_identity: bool  # supplied through config, or provisioned in the cluster
+    provisioner: provisioner.BootstrapParams | None  # the in-cluster Job that issues the machine identity
     oidc_authentik_host: str | None  # set when Argo CD OIDC is configured
     pending: tuple[str, ...]
     problems: tuple[str, ...]
@@ -175,6 +178,11 @@ BOOTSTRAP_SECRETS: tuple[tuple[Callable[[ClusterSettings, bool, bool], bool], Bo
                                        c.KEY_CLIENT_SECRET: secrets.value("machine_identity_client_secret")},
         retain_on_delete=False, versioned=True,
         purpose="universal-auth credentials of the Infisical operator's InfisicalAuth (renamed on rotation)")),
+    (lambda cluster, identity, oidc: cluster.install_infisical, BootstrapSecret(
+        c.SECRET_INFISICAL_ADMIN, c.NS_INFISICAL, (c.KEY_ADMIN_PASSWORD,), ("infisical_admin_password",),
+        data=lambda secrets, cluster: {c.KEY_ADMIN_PASSWORD: secrets.value("infisical_admin_password")},
+        retain_on_delete=False,
+        purpose="the first Infisical admin's password, read by the provisioner Job at instance bootstrap")),
     (lambda cluster, identity, oidc: oidc, BootstrapSecret(
         c.SECRET_ARGOCD_OIDC, c.NS_ARGOCD, (c.KEY_OIDC_CLIENT_SECRET,), ("argocd_oidc_client_secret",),
         data=lambda secrets, cluster: {c.KEY_OIDC_CLIENT_SECRET: secrets.value("argocd_oidc_client_secret")},
@@ -183,11 +191,41 @@ BOOTSTRAP_SECRETS: tuple[tuple[Callable[[ClusterSettings, bool, bool], bool], Bo
 )
 
 
+@dataclass(frozen=True)
+class IdentityRefs:
+    """Where each operator reads the machine identity's credentials."""
+
+    eso: SecretRef
+    operator: SecretRef
+
+
+SUPPLIED_IDENTITY = IdentityRefs(SecretRef(c.NS_EXTERNAL_SECRETS, c.SECRET_MACHINE_IDENTITY),
+                                 SecretRef(c.NS_INFISICAL_OPERATOR, c.SECRET_OPERATOR_IDENTITY))
+
+
+def provisioned_identity(generation: int) -> IdentityRefs:
+    """One Secret for both operators, filled by the provisioner Job and named after the rotation counter: a bump
+    is a new Secret, so the InfisicalAuth's refs change and the operator drops its cached login (see above)."""
+    ref = SecretRef(c.NS_EXTERNAL_SECRETS, f"{c.SECRET_MACHINE_IDENTITY}-g{generation}")
+    return IdentityRefs(ref, ref)
+
+
+def provisioner_params(cluster: ClusterSettings, identity: IdentityRefs) -> provisioner.BootstrapParams:
+    return provisioner.BootstrapParams(
+        service=provisioner.InfisicalService(values.INFISICAL_SERVICE, c.NS_INFISICAL, values.INFISICAL_PORT),
+        organization=cluster.infisical_organization, admin_email=cluster.admin_email,
+        admin_password=provisioner.SecretKey(c.SECRET_INFISICAL_ADMIN, c.KEY_ADMIN_PASSWORD),
+        project_slug=cluster.project_slug, environment_slug=cluster.environment_slug, namespace=c.NS_INFISICAL,
+        credentials=identity.eso, client_id_key=c.KEY_CLIENT_ID, client_secret_key=c.KEY_CLIENT_SECRET,
+        generation=cluster.machine_identity_generation)
+
+
 def bootstrap_keys(secret: BootstrapSecret, cluster: ClusterSettings) -> tuple[str, ...]:
     return tuple(key.replace("{cloudflareSecretKey}", cluster.cloudflare_secret_key) for key in secret.keys)
 
 
-def _sync_objects(cluster: ClusterSettings, releases: tuple[ChartPin, ...]) -> list[PlannedObject]:
+def _sync_objects(cluster: ClusterSettings, releases: tuple[ChartPin, ...],
+                  identity: IdentityRefs) -> list[PlannedObject]:
     installed = {pin.key for pin in releases}
     api_url = values.infisical_api_url("" if cluster.install_infisical else cluster.infisical_api_url)
 
@@ -200,8 +238,8 @@ def _sync_objects(cluster: ClusterSettings, releases: tuple[ChartPin, ...]) -> l
     if eso_apps or cluster.install_external_secrets:
         objects.append(PlannedObject(
             c.ESO_API_VERSION, "ClusterSecretStore", c.STORE_NAME, None,
-            manifests.cluster_secret_store(cluster.project_slug, cluster.environment_slug, api_url),
-            after=after(charts.EXTERNAL_SECRETS.key), reads=(c.SECRET_MACHINE_IDENTITY,), needs_identity=True,
+            manifests.cluster_secret_store(cluster.project_slug, cluster.environment_slug, api_url, identity.eso),
+            after=after(charts.EXTERNAL_SECRETS.key), reads=(identity.eso.name,), needs_identity=True,
             resync_on_credentials=True))
     for app in eso_apps:
         objects.append(_app_object(app, "ExternalSecret", c.ESO_API_VERSION, manifests.external_secret(app),
@@ -213,7 +251,8 @@ def _sync_objects(cluster: ClusterSettings, releases: tuple[ChartPin, ...]) -> l
             manifests.infisical_connection(api_url), after=operator, needs_identity=True))
         objects.append(PlannedObject(
             c.INFISICAL_API_VERSION, "InfisicalAuth", c.INFISICAL_AUTH, c.NS_INFISICAL_OPERATOR,
-            manifests.infisical_auth(), after=operator, reads=(c.SECRET_OPERATOR_IDENTITY,), needs_identity=True))
+            manifests.infisical_auth(identity.operator), after=operator, reads=(identity.operator.name,),
+            needs_identity=True))
     for app in operator_apps:
         spec_ = manifests.infisical_static_secret(app, cluster.project_slug, cluster.environment_slug)
         objects.append(_app_object(app, "InfisicalStaticSecret", c.INFISICAL_API_VERSION, spec_,
@@ -245,7 +284,11 @@ def _platform_objects(cluster: ClusterSettings, releases: tuple[ChartPin, ...]) 
 
 def make_plan(cluster: ClusterSettings, authentik_host: str, available: frozenset[str]) -> ClusterPlan:
     """`available`: registry names of the secrets that have a value (supplied or generated)."""
-    machine_identity = set(IDENTITY_SECRETS) <= available
+    supplied = set(IDENTITY_SECRETS) <= available
+    # Without supplied credentials, the program's own Infisical issues the machine identity in the cluster.
+    provisioned = not supplied and cluster.install_infisical
+    machine_identity = supplied or provisioned
+    identity = SUPPLIED_IDENTITY if supplied else provisioned_identity(cluster.machine_identity_generation)
     oidc_secret = "argocd_oidc_client_secret" in available
     pending: list[str] = []
     problems: list[str] = []
@@ -265,7 +308,7 @@ def make_plan(cluster: ClusterSettings, authentik_host: str, available: frozense
                        f"class: {_config_set('ingressClass', '<class>')} && pulumi up")
 
     releases = tuple(pin for pin in charts.ALL if pin.wanted(cluster))
-    sync = _sync_objects(cluster, releases)
+    sync = _sync_objects(cluster, releases, identity)
     waiting = [] if machine_identity else [item for item in sync if item.needs_identity]
     if waiting:
         commands = " && ".join(spec(name).set_command() for name in IDENTITY_SECRETS if name not in available)
@@ -275,8 +318,10 @@ def make_plan(cluster: ClusterSettings, authentik_host: str, available: frozense
     objects = _platform_objects(cluster, releases) + [item for item in sync if item not in waiting]
     # A bootstrap Secret exists only while something the plan installs reads it: every Secret has a consumer.
     readers = {name for pin in releases for name in pin.reads} | {name for item in objects for name in item.reads}
+    if provisioned:
+        readers.add(c.SECRET_INFISICAL_ADMIN)  # the provisioner Job's secretKeyRef
     bootstrap = tuple(secret for wanted, secret in BOOTSTRAP_SECRETS
-                      if wanted(cluster, machine_identity, oidc_host is not None) and secret.name in readers)
+                      if wanted(cluster, supplied, oidc_host is not None) and secret.name in readers)
 
     for app in cluster.apps:
         if app.operator != "infisical-operator":
@@ -302,6 +347,7 @@ def make_plan(cluster: ClusterSettings, authentik_host: str, available: frozense
         objects=tuple(objects),
         waiting=tuple(waiting),
         machine_identity=machine_identity,
+        provisioner=provisioner_params(cluster, identity) if provisioned else None,
         oidc_authentik_host=oidc_host,
         pending=tuple(pending),
         problems=tuple(problems),

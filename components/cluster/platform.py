@@ -7,10 +7,12 @@ from collections.abc import Sequence
 import pulumi
 
 from components.bootstrap_secrets import BootstrapSecrets
+from components.cluster import constants as c
 from components.cluster.base import ClusterBase
 from components.cluster.bootstrap import ClusterBootstrapSecrets
 from components.cluster.context import ReleaseContext
 from components.cluster.plan import ClusterPlan, make_plan
+from components.cluster.provisioner import Provisioner
 from components.cluster.releases import ClusterReleases
 from components.cluster.sync import ClusterObjects
 from components.digests import DigestKey
@@ -44,13 +46,24 @@ class ClusterPlatform(pulumi.ComponentResource):
         self.operators = ClusterReleases("cluster-releases", first, context, self.base, self.bootstrap.secrets, {},
                                          dns_records, child)
         credentials = None
-        if plan.machine_identity:
+        if plan.machine_identity and plan.provisioner is None:
             credentials = digests.of(client_id=secrets.value("machine_identity_client_id"),
                                      client_secret=secrets.value("machine_identity_client_secret"))
-        self.objects = ClusterObjects("cluster-objects", plan.objects, self.base, self.operators.releases,
-                                      self.bootstrap.secrets, self.bootstrap.names, credentials, child)
+        platform_objects = tuple(item for item in plan.objects if not item.needs_identity)
+        sync_objects = tuple(item for item in plan.objects if item.needs_identity)
+        self.objects = ClusterObjects("cluster-objects", platform_objects, self.base, self.operators.releases,
+                                      self.bootstrap.secrets, self.bootstrap.names, None, child)
         later = tuple(pin for pin in plan.releases if pin.needs_objects)
         self.apps = ClusterReleases("cluster-apps", later, context, self.base, self.bootstrap.secrets,
                                     {**self.operators.releases, **self.objects.resources}, dns_records, child)
         self.releases = {**self.operators.releases, **self.apps.releases}
+        self.provisioner: Provisioner | None = None
+        if plan.provisioner is not None:
+            self.provisioner = Provisioner(
+                "cluster-provisioner", plan.provisioner, self.base,
+                [*self.apps.releases.values(), self.bootstrap.secrets[c.SECRET_INFISICAL_ADMIN]], child)
+        # Every sync object starts once the Job has filled the credentials Secret it reads.
+        job = [self.provisioner.job] if self.provisioner and self.provisioner.job else []
+        self.sync = ClusterObjects("cluster-sync", sync_objects, self.base, self.operators.releases,
+                                   self.bootstrap.secrets, self.bootstrap.names, credentials, child, extra=job)
         self.register_outputs({})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
@@ -34,7 +34,8 @@ class ClusterObjects(pulumi.ComponentResource):
     def __init__(self, name: str, objects: tuple[PlannedObject, ...], base: ClusterBase,
                  after: Mapping[str, pulumi.Resource], secrets: Mapping[str, pulumi.Resource],
                  names: Mapping[str, pulumi.Input[str]], credentials_digest: pulumi.Input[str] | None,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+                 opts: pulumi.ResourceOptions | None = None, extra: Sequence[pulumi.Resource] = ()) -> None:
+        """`extra`: what every object also waits for (the provisioner Job that fills the credentials)."""
         super().__init__("homelab:cluster:Objects", name, None, opts)
         self.resources: dict[str, k8s.apiextensions.CustomResource] = {}
         for item in objects:
@@ -44,6 +45,7 @@ class ClusterObjects(pulumi.ComponentResource):
                 metadata["annotations"] = {c.CREDENTIALS_DIGEST_ANNOTATION: credentials_digest}
             depends_on: list[pulumi.Resource] = [after[key] for key in item.after if key in after]
             depends_on += [secrets[secret] for secret in item.reads if secret in secrets]
+            depends_on += list(extra)
             if item.namespace:
                 depends_on.append(base.namespaces[item.namespace])
             self.resources[f"{item.kind}/{item.resource_name}"] = k8s.apiextensions.CustomResource(

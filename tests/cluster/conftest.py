@@ -21,6 +21,7 @@ AUTH = "kubernetes:secrets.infisical.com/v1beta1:InfisicalAuth"
 STATIC_SECRET = "kubernetes:secrets.infisical.com/v1beta1:InfisicalStaticSecret"
 ISSUER = "kubernetes:cert-manager.io/v1:ClusterIssuer"
 DATABASE = "kubernetes:postgresql.cnpg.io/v1:Cluster"
+JOB = "kubernetes:batch/v1:Job"
 
 
 @pytest.fixture(scope="session")

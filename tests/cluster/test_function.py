@@ -62,13 +62,14 @@ def find(built: Inventory, kind: str, name: str) -> Item:
     return next(item for item in built.items if item.kind == kind and item.name.startswith(name))
 
 
-@pytest.mark.parametrize("extra", [WITH_INGRESS, {}, {**WITH_INGRESS, "homelab-secrets:installArgocd": "false"},
+@pytest.mark.parametrize("extra", [WITH_INGRESS, {}, "first deploy",
+                                   {**WITH_INGRESS, "homelab-secrets:installArgocd": "false"},
                                    {"homelab-secrets:installInfisicalOperator": "false"},
                                    {"homelab-secrets:acmeEnvironment": "staging"},
                                    {"homelab-secrets:installCloudNativePg": "false"},
                                    {"homelab-secrets:installExternalSecrets": "false"}])
-def test_every_configuration_passes_every_check(extra: dict[str, str]) -> None:
-    evaluation = evaluate_with(extra)
+def test_every_configuration_passes_every_check(extra: dict[str, str] | str) -> None:
+    evaluation = evaluate_with({}, full=False) if isinstance(extra, str) else evaluate_with(extra)
     results = function.run(inventory.build(evaluation), evaluation)
     assert results == {name: [] for name, _ in function.FUNCTION_CHECKS}
 
@@ -77,8 +78,11 @@ def test_the_first_deploy_passes_and_checks_the_waiting_objects_shape() -> None:
     from components.cluster.plan import make_plan
     from tests.cluster.helpers import cluster_settings
 
-    evaluation = evaluate_with({}, full=False)
-    waiting = make_plan(cluster_settings(), "auth.example.com", frozenset()).waiting
+    external = {"homelab-secrets:installInfisical": "false",
+                "homelab-secrets:infisicalApiUrl": "https://infisical.example.com/api"}
+    evaluation = evaluate_with(external, full=False)
+    settings = cluster_settings(install_infisical=False, infisical_api_url="https://infisical.example.com/api")
+    waiting = make_plan(settings, "auth.example.com", frozenset()).waiting
     assert {item.kind for item in waiting} == {"ClusterSecretStore", "ExternalSecret", "InfisicalConnection",
                                                "InfisicalAuth", "InfisicalStaticSecret"}
     built = inventory.build(evaluation, waiting)

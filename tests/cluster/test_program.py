@@ -15,6 +15,7 @@ from tests.cluster.conftest import (
     DATABASE,
     EXTERNAL_SECRET,
     ISSUER,
+    JOB,
     NAMESPACE,
     PROVIDER,
     RELEASE,
@@ -238,16 +239,76 @@ def test_one_store_and_one_resource_per_catalog_app(full_evaluation: Evaluation)
         "annotations"]) == {c.CREDENTIALS_DIGEST_ANNOTATION}
 
 
-def test_without_machine_identity_nothing_syncs_and_a_step_says_why(first_deploy_evaluation: Evaluation) -> None:
-    for type_token in (STORE, EXTERNAL_SECRET, CONNECTION, AUTH, STATIC_SECRET):
-        assert first_deploy_evaluation.by_type(type_token) == []
-    waiting = first_deploy_evaluation.stack_outputs["clusterWaiting"]
+EXTERNAL_INFISICAL = {"installInfisical": False, "infisicalApiUrl": "https://infisical.example.com/api"}
+
+
+def test_an_external_infisical_without_an_identity_syncs_nothing_and_a_step_says_why() -> None:
+    config = base_config()
+    for key, value in EXTERNAL_INFISICAL.items():
+        config.set(key, value)
+    evaluation = run(config)
+    assert evaluation.error is None, evaluation.error
+    for type_token in (STORE, EXTERNAL_SECRET, CONNECTION, AUTH, STATIC_SECRET, JOB):
+        assert evaluation.by_type(type_token) == []
+    waiting = evaluation.stack_outputs["clusterWaiting"]
     assert "ClusterSecretStore infisical (waits for the machine identity)" in waiting
     assert "InfisicalStaticSecret n8n/n8n-db (waits for the machine identity)" in waiting
-    with pytest.raises(KeyError):
-        secret_by_object_name(first_deploy_evaluation, c.NS_EXTERNAL_SECRETS, c.SECRET_MACHINE_IDENTITY)
-    steps = first_deploy_evaluation.stack_outputs["clusterPendingSteps"]
+    steps = evaluation.stack_outputs["clusterPendingSteps"]
     assert any("machineIdentityClientId" in step for step in steps)
+
+
+# --- the provisioner Job ----------------------------------------------------------------------------------------
+
+def test_a_first_deploy_provisions_the_identity_in_the_cluster(first_deploy_evaluation: Evaluation) -> None:
+    evaluation = first_deploy_evaluation
+    (job,) = evaluation.by_type(JOB)
+    assert job.inputs["metadata"]["namespace"] == c.NS_INFISICAL
+    assert release(evaluation, charts.INFISICAL.key).urn in job.all_dependencies()
+    admin = secret_by_object_name(evaluation, c.NS_INFISICAL, c.SECRET_INFISICAL_ADMIN)
+    assert admin.urn in job.all_dependencies() and is_secret_marker(admin.inputs["stringData"])
+    assert job.options.get("customTimeouts", {}).get("create") == "20m"
+    # Both operators read the Secret the Job fills, and start after it.
+    (store,) = evaluation.by_type(STORE)
+    (auth,) = evaluation.by_type(AUTH)
+    name = f"{c.SECRET_MACHINE_IDENTITY}-g0"
+    assert store.inputs["spec"]["provider"]["infisical"]["auth"]["universalAuthCredentials"]["clientId"]["name"] == name
+    assert auth.inputs["spec"]["universal"]["clientSecretRef"] == {
+        "name": name, "namespace": c.NS_EXTERNAL_SECRETS, "key": c.KEY_CLIENT_SECRET}
+    for registration in [store, auth, *evaluation.by_type(EXTERNAL_SECRET), *evaluation.by_type(STATIC_SECRET)]:
+        assert job.urn in registration.all_dependencies(), registration.name
+    assert evaluation.stack_outputs["clusterWaiting"] == []
+
+
+def test_the_program_never_writes_the_secrets_the_job_fills(first_deploy_evaluation: Evaluation) -> None:
+    owned = [r for r in first_deploy_evaluation.by_type(SECRET)
+             if r.inputs["metadata"].get("labels", {}).get("app.kubernetes.io/name") == "infisical-bootstrap"]
+    assert {r.inputs["metadata"]["name"] for r in owned} == {f"{c.SECRET_MACHINE_IDENTITY}-g0",
+                                                             "infisical-bootstrap-state"}
+    for registration in owned:
+        assert "stringData" not in registration.inputs and "data" not in registration.inputs
+        assert set(registration.options["ignoreChanges"]) == {"data", "stringData"}
+        assert registration.options.get("retainOnDelete") is True
+    state = next(r for r in owned if r.inputs["metadata"]["name"] == "infisical-bootstrap-state")
+    assert state.options.get("protect") is True
+
+
+def test_a_generation_bump_rotates_through_a_new_secret_name(first_deploy_evaluation: Evaluation) -> None:
+    config = base_config()
+    config.set("machineIdentityGeneration", 1)
+    rotated = run(config)
+    assert rotated.error is None, rotated.error
+    (before,) = first_deploy_evaluation.by_type(JOB)
+    (after,) = rotated.by_type(JOB)
+    assert before.inputs["metadata"]["name"] != after.inputs["metadata"]["name"]  # the Job runs again
+    (auth,) = rotated.by_type(AUTH)
+    assert auth.inputs["spec"]["universal"]["clientIdRef"]["name"] == f"{c.SECRET_MACHINE_IDENTITY}-g1"
+    assert find_leaks(rotated) == []
+
+
+def test_supplied_credentials_replace_the_provisioner(full_evaluation: Evaluation) -> None:
+    assert full_evaluation.by_type(JOB) == []
+    (auth,) = full_evaluation.by_type(AUTH)
+    assert auth.inputs["spec"]["universal"]["clientIdRef"]["name"].startswith(f"{c.SECRET_OPERATOR_IDENTITY}-")
 
 
 def _with_app(app: dict[str, Any]) -> Evaluation:

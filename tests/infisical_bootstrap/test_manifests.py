@@ -16,7 +16,7 @@ import pytest
 from components.infisical_bootstrap import manifests as m
 from components.infisical_bootstrap.kube import SecretRef
 from components.infisical_bootstrap.provision import ADMIN_PASSWORD_ENV, SETTINGS_ENV, STATE_KEYS, Seed, Settings
-from verify.checks import core_object_problems
+from verify.function import core_object_problems
 
 PARAMS = m.BootstrapParams(
     service=m.InfisicalService("infisical-infisical-standalone-infisical", "infisical", 8080),
