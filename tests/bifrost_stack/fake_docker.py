@@ -20,6 +20,9 @@ Scenario (scenario.bin, all keys optional):
   compose_missing, daemon_down, config_invalid: booleans.
   engine_version: what `docker info` reports as the server version (default 27.5.1).
   interrupt_on: service name; the first `up` that starts it kills the caller's process group.
+  block_on: service name; an `up` that starts it writes `blocked` in FAKE_DOCKER_HOME and really waits
+      (up to 120 s) until SIGINT, SIGTERM or SIGHUP, which it records (its exit is 128 + the signal).
+  up_output: [line, ...] printed by every `up` (compose echoes env lines in some errors).
   logs: {service: [line, ...]}
   real_time: really sleep for the simulated waits (for the benchmark).
 """
@@ -267,6 +270,9 @@ class Fake:
             import signal
 
             os.killpg(os.getpgrp(), signal.SIGKILL)
+        if self.scenario.get("block_on") in plan.order:
+            self.block()
+        self.err.extend(self.scenario.get("up_output", []))
         self.advance(plan.end - self.clock)
         for name in plan.order:
             self.err.append(f" Container {name}  {plan.events[name]}")
@@ -274,6 +280,22 @@ class Fake:
             self.err.append(plan.error)
             return self.finish(1)
         return self.finish(0)
+
+    def block(self) -> None:
+        """Waits for real until a signal arrives, as a `docker compose up --wait` does."""
+        import signal
+        import time
+
+        def stop(number: int, _frame: object) -> None:
+            self.events = {"signal": signal.Signals(number).name}
+            self.save(128 + number)
+            os._exit(128 + number)
+
+        for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(number, stop)
+        with open(home("blocked"), "w") as marker:
+            marker.write(str(os.getpid()))
+        time.sleep(120)
 
     def ps(self, project: Project, args: list[str]) -> int:
         template = ""

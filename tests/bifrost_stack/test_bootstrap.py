@@ -23,7 +23,7 @@ SKIP_PROXY = "compose rm netbird-proxy [proxy]"
 SKIP_AGENT = "compose rm netbird-agent [agent]"
 START_PROXY = "compose up netbird-proxy [proxy]"
 START_AGENT = "compose up netbird-agent [agent]"
-HAPPY = [*PREFLIGHT, EDGE, AUTHENTIK, TOKEN, NETBIRD, SKIP_PROXY, SKIP_AGENT]
+HAPPY: list[str] = [*PREFLIGHT, EDGE, AUTHENTIK, TOKEN, NETBIRD, SKIP_PROXY, SKIP_AGENT]
 
 PROXY_NEXT_STEP = ("next step: pulumi config set --secret homelab-secrets:netbirdProxyToken '<token>' "
                    "&& pulumi up")
