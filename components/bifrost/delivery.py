@@ -54,7 +54,8 @@ class BifrostFiles(pulumi.ComponentResource):
 
         ready = command.remote.Command(
             f"{name}-ready", connection=self.connection, create=scripts.wait_for_cloud_init(),
-            add_previous_output_in_env=False, logging=command.remote.Logging.NONE,
+            # Its fixed messages only (a cloud-init warning), never a file or a secret.
+            add_previous_output_in_env=False, logging=command.remote.Logging.STDERR,
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[server.server])))
         directories = sorted({str(p.parent.relative_to(STATIC_DIR)) for p in static_files()} - {"."}
                              | set(render.SUBDIRECTORIES))
