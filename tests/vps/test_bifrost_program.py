@@ -121,7 +121,7 @@ def test_server_is_protected_and_uses_the_primary_ip(full_evaluation: Evaluation
     assert inputs["serverType"] == "cx23" and inputs["image"] == "ubuntu-24.04"
     assert inputs["publicNets"][0]["ipv4"] == 424242  # the mock's id of the primary IP
     assert is_secret_marker(inputs["userData"])
-    assert server.options.get("ignoreChanges") == ["userData", "sshKeys"]
+    assert server.options.get("ignoreChanges") == ["userData", "sshKeys", "image", "location"]
     assert server.options.get("deleteBeforeReplace") is True
     assert primary_ip.inputs["autoDelete"] is False and primary_ip.options.get("protect") is True
 
