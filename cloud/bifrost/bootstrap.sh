@@ -8,8 +8,12 @@
 #   authentik  authentik-postgres, authentik-migrate (one-shot), authentik-server, authentik-worker
 #   token      the Authentik API token `bifrost-automation`, ensured with `ak shell` in authentik-worker
 #   netbird    netbird-server, netbird-dashboard
-#   optional   netbird-proxy (profile proxy) and netbird-agent (profile agent), each only once its env
-#              file is non-empty; otherwise the next step is printed
+#   proxy-token  the NetBird proxy access token, issued once on the VPS with `netbird-server admin token
+#              create` (combined/cmd/admin.go and management/cmd/token/token.go of netbirdio/netbird
+#              v0.77: it prints `Token: <token>` once) into env/netbird-proxy-issued.env (0600), unless
+#              env/netbird-proxy.env holds one from the stack config; the token never leaves the VPS
+#   optional   netbird-proxy (profile proxy) and netbird-agent (profile agent), each only once one of
+#              its env files is non-empty; otherwise the next step is printed
 #
 # Exit codes:
 #   0  the stack is up
@@ -22,6 +26,7 @@
 #   5  another bootstrap run held the lock longer than --lock-timeout (default: the stage timeout)
 #   6  the lock file $BIFROST_DIR/.bootstrap.lock could not be opened for writing (read-only file system,
 #      no space or inodes left, or the path is not a regular file)
+#   7  the NetBird proxy token could not be issued (`netbird-server admin token create` failed)
 #   129  interrupted by SIGHUP, 130 by SIGINT, 143 by SIGTERM (128 + the signal number): the signal
 #   130  is passed on to the running docker command, which stops; the script exits at once, the lock is
 #   143  released and nothing is half-written, so run it again
@@ -35,9 +40,10 @@
 # passes a filter that replaces each secret value the VPS holds with [redacted]: the values of the env
 # files under env/ (except the keys in plain_env_keys) and the secrets of netbird/config.yaml, longest
 # first, compared as fixed strings. Beyond that it never prints the env files or the NetBird config, nor
-# `docker compose config` output, nor what `ak shell` prints beyond the script's one status line. It
-# writes nothing but its lock file (and a 0600 scratch file for `ak shell` output, removed on exit), so
-# an interrupted run leaves no half-written state: run it again.
+# `docker compose config` output, nor what `ak shell` or `admin token create` print beyond the status.
+# It writes nothing but its lock file, the issued proxy token (temp file, then mv) and a 0600 scratch
+# file for command output (removed on exit), so an interrupted run leaves no half-written state: run it
+# again.
 set -Eeuo pipefail
 umask 077
 exec 2>&1
@@ -48,6 +54,11 @@ readonly token_attempts=8
 readonly max_retry_delay=60
 readonly log_tail=60
 readonly token_script="authentik/ensure_api_token.py"
+# Written here, never by Pulumi: the proxy token issued on the VPS. Compose reads it before the
+# Pulumi-rendered env/netbird-proxy.env, so a token from the stack config wins.
+readonly issued_proxy_env="env/netbird-proxy-issued.env"
+readonly proxy_token_name="bifrost-proxy"
+readonly netbird_server_command=(/go/bin/netbird-server --config /etc/netbird/config.yaml)
 
 # Rendered by Pulumi; each must be mode 0600. The optional ones may be empty.
 readonly secret_files=(
@@ -83,6 +94,7 @@ lock_fd=""
 lock_held=0
 child_pid=""
 redactor_pid=""
+real_stdout=""
 scratch=""
 redactions=()
 run_started=$SECONDS
@@ -246,10 +258,24 @@ redact_stream() {
 # ignores the signals the script handles, so it prints the last lines of an interrupted run too.
 start_redaction() {
   load_redactions
-  exec 3>&1
-  exec > >(trap '' INT TERM HUP; redact_stream >&3) 2>&1
+  exec {real_stdout}>&1
+  spawn_redactor
+}
+
+# The filter's own stdout and stderr are the real stdout: it must not hold the previous filter's pipe.
+spawn_redactor() {
+  exec > >(trap '' INT TERM HUP; exec >&"$real_stdout" 2>&1; redact_stream) 2>&1
   redactor_pid=$!
-  exec 3>&-
+}
+
+# redact_from_now VALUE: a secret the script learnt after it started (the issued proxy token) is redacted
+# from every later line: a new filter with the longer list takes over once the old one has printed all.
+redact_from_now() {
+  local previous="$redactor_pid"
+  add_redaction "$1"
+  sort_redactions
+  spawn_redactor
+  wait "$previous" 2>/dev/null || true
 }
 
 # -- children and signals ---------------------------------------------------------------------------------
@@ -394,6 +420,10 @@ preflight() {
     mode="$(file_mode "$dir/$file")"
     [[ "$mode" == 600 ]] || problems+=("$file is mode $mode, expected 600")
   done
+  if [[ -e "$dir/$issued_proxy_env" ]]; then
+    mode="$(file_mode "$dir/$issued_proxy_env")"
+    [[ "$mode" == 600 ]] || problems+=("$issued_proxy_env is mode $mode, expected 600")
+  fi
   for file in "${secret_files[@]}"; do
     if [[ -f "$dir/$file" && ! -s "$dir/$file" ]]; then
       problems+=("$file is empty")
@@ -410,6 +440,8 @@ preflight() {
     done
     die 2 "preflight failed: the files under $dir are rendered by \`pulumi up\`; run it again"
   fi
+  # Compose needs every env_file to exist: an empty one until the proxy token is issued.
+  [[ -e "$dir/$issued_proxy_env" ]] || : >"$dir/$issued_proxy_env"
 
   # Its output (and its errors, which can quote env file lines) would show secret values.
   if ! compose config --quiet >/dev/null 2>&1; then
@@ -517,14 +549,49 @@ ensure_api_token() {
   done
 }
 
-# optional_stage SERVICE PROFILE ENV_FILE NEXT_STEP
-optional_stage() {
-  local service="$1" profile="$2" env_file="$3" next_step="$4"
-  if [[ -s "$dir/$env_file" ]]; then
-    stage "$service" "$profile" "$service"
+# The NetBird proxy token: issued once on the VPS unless the stack config supplies one. The token goes
+# from the command's output (scratch file) to its env file; it is never printed or passed in argv.
+ensure_proxy_token() {
+  if [[ -s "$dir/env/netbird-proxy.env" ]]; then
+    step_begin proxy-token "using the token from env/netbird-proxy.env (stack config)"
+    step_end unchanged
     return 0
   fi
-  step_begin "$service" "skipped: $env_file is empty"
+  step_begin proxy-token "ensuring the NetBird proxy token"
+  if [[ -s "$dir/$issued_proxy_env" ]]; then
+    step_end unchanged
+    return 0
+  fi
+  [[ -n "$scratch" ]] || scratch="$(mktemp)"
+  local rc=0 token tmp
+  run_child docker exec netbird-server "${netbird_server_command[@]}" admin token create \
+    --name "$proxy_token_name" >"$scratch" 2>&1 || rc=$?
+  token="$(sed -n 's/^Token: \([A-Za-z0-9_.+\/=-]\{16,\}\)$/\1/p' "$scratch" | head -n 1)"
+  : >"$scratch"
+  if ((rc != 0)) || [[ -z "$token" ]]; then
+    step_failed "netbird-server admin token create exited $rc without a token; on the VPS: docker exec" \
+      "netbird-server ${netbird_server_command[*]} admin token list"
+    exit 7
+  fi
+  redact_from_now "$token"
+  tmp="$(mktemp "$dir/$issued_proxy_env.XXXXXX")"
+  printf 'NB_PROXY_TOKEN="%s"\n' "$token" >"$tmp"
+  chmod 0600 "$tmp"
+  mv -f "$tmp" "$dir/$issued_proxy_env"
+  step_end created
+}
+
+# optional_stage SERVICE PROFILE NEXT_STEP ENV_FILE...: starts SERVICE once one of its env files is non-empty.
+optional_stage() {
+  local service="$1" profile="$2" next_step="$3" env_file
+  shift 3
+  for env_file in "$@"; do
+    if [[ -s "$dir/$env_file" ]]; then
+      stage "$service" "$profile" "$service"
+      return 0
+    fi
+  done
+  step_begin "$service" "skipped: $* empty"
   # A container left from before the secret was unset would keep running on the old secret.
   if ! compose --profile "$profile" rm --stop --force "$service" >/dev/null 2>&1; then
     error "could not remove a leftover $service container"
@@ -544,10 +611,11 @@ main() {
   stage authentik "" authentik-postgres authentik-migrate authentik-server authentik-worker
   ensure_api_token
   stage netbird "" netbird-server netbird-dashboard
-  optional_stage netbird-proxy proxy env/netbird-proxy.env \
-    "pulumi config set --secret homelab-secrets:netbirdProxyToken '<token>' && pulumi up"
-  optional_stage netbird-agent agent env/netbird-agent.env \
-    "pulumi config set --secret homelab-secrets:netbirdSetupKey '<setup-key>' && pulumi up"
+  ensure_proxy_token
+  optional_stage netbird-proxy proxy "run bootstrap.sh again: it issues the proxy token" \
+    "$issued_proxy_env" env/netbird-proxy.env
+  optional_stage netbird-agent agent \
+    "pulumi config set --secret homelab-secrets:netbirdSetupKey '<setup-key>' && pulumi up" env/netbird-agent.env
   log "done: the Bifrost stack is up ($((SECONDS - run_started))s)"
 }
 

@@ -164,7 +164,7 @@ class Result:
         for call in self.calls:
             command = call.compose_command
             if call.argv[:1] == ["exec"]:
-                sequence.append(f"exec {call.argv[2]}")
+                sequence.append(f"exec {call.argv[2] if call.argv[1] == '-i' else call.argv[1]}")
                 continue
             if command is None:
                 sequence.append(call.argv[0])
