@@ -97,7 +97,10 @@ class BifrostFiles(pulumi.ComponentResource):
             create=scripts.run_bootstrap(settings.bifrost.stage_timeout),
             triggers=[digests[key] for key in sorted(digests)],
             add_previous_output_in_env=False,
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=uploads)),
+            # Its log is shown (bootstrap.sh redacts every secret the VPS holds before printing); the copy
+            # kept in the state is encrypted all the same.
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
+                depends_on=uploads, additional_secret_outputs=["stdout", "stderr"])),
         )
         self.register_outputs({})
 

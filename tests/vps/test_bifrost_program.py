@@ -233,3 +233,10 @@ def test_rendered_user_data_passes_the_cloud_init_schema(full_evaluation: Evalua
                             text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Valid" in result.stdout and "deprecat" not in (result.stdout + result.stderr).lower()
+
+
+def test_the_bootstrap_log_is_shown_but_kept_encrypted_in_the_state(full_evaluation: Evaluation) -> None:
+    bootstrap = full_evaluation.one(COMMAND, "bifrost-files-bootstrap")
+    assert {"stderr", "stdout"} <= set(bootstrap.options.get("additionalSecretOutputs", []))
+    assert is_secret_marker(bootstrap.outputs["stdout"]) and is_secret_marker(bootstrap.outputs["stderr"])
+    assert "logging" not in bootstrap.inputs  # the default: pulumi up shows the (redacted) log
