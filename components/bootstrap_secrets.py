@@ -25,6 +25,22 @@ from components.secrets_registry import (
 from components.settings import Settings, secret_in_scope
 
 
+def openssh_public_key(private_key_openssh: str, spec: SecretSpec) -> str:
+    """The single-line OpenSSH public half of an unencrypted OpenSSH private key, computed locally."""
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import serialization
+
+    try:
+        key = serialization.load_ssh_private_key(private_key_openssh.strip().encode() + b"\n", password=None)
+        public = key.public_key().public_bytes(serialization.Encoding.OpenSSH,
+                                               serialization.PublicFormat.OpenSSH)
+    except (ValueError, TypeError, UnsupportedAlgorithm) as error:
+        reason = type(error).__name__  # never the message: it may quote the key
+        raise pulumi.RunError(
+            f"{spec.full_key} is not an unencrypted OpenSSH private key ({reason}): {spec.set_command()}") from None
+    return public.decode().strip()
+
+
 @dataclass(frozen=True)
 class KeyPair:
     private_key: pulumi.Output[str]
@@ -89,6 +105,9 @@ class BootstrapSecrets(pulumi.ComponentResource):
         private_key = self._values[name]
         if public_key:
             return KeyPair(private_key, pulumi.Output.from_input(public_key))
-        derived = tls.get_public_key_output(private_key_openssh=private_key, opts=pulumi.InvokeOutputOptions(
-            parent=self))
-        return KeyPair(private_key, derived.public_key_openssh.apply(str.strip))
+        # Derived here, not with the tls.get_public_key invoke: the SDK sends invoke arguments without their
+        # secret marker, so the private key would cross it, and be logged by the engine, in plain text.
+        spec = next(spec for spec in SECRETS if spec.name == name)
+        derived = secret(private_key).apply(lambda text: openssh_public_key(text, spec))
+        # The public half is not secret: it is pinned in every connection and exported in known_hosts.
+        return KeyPair(private_key, pulumi.Output.unsecret(derived))

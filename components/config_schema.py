@@ -41,10 +41,14 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("clusterEnabled", "boolean", "Bootstrap the Kubernetes secrets platform.", True),
     SettingSpec("serverName", "string", "Name of the Hetzner server, SSH key, firewall and primary IP.",
                 "bifrost"),
-    SettingSpec("location", "string", "Hetzner location (fsn1, nbg1, hel1, ash, hil, sin).", "fsn1"),
+    SettingSpec("location", "string",
+                "Hetzner location (fsn1, nbg1, hel1, ash, hil, sin). A change waits for serverReplacement replace.",
+                "fsn1"),
     SettingSpec("serverType", "string", "Hetzner server type; cx22/cpx21 and the other Gen1/Gen2 types are gone.",
                 "cx23"),
-    SettingSpec("image", "string", "Server image. Changing it replaces the server.", "ubuntu-24.04"),
+    SettingSpec("image", "string",
+                "Server image. A new image means a new server: the change waits for serverReplacement replace.",
+                "ubuntu-24.04"),
     SettingSpec("sshSourceRanges", "array",
                 "CIDRs allowed to reach SSH (port 22). No default: use your own address, or 0.0.0.0/0 and ::/0 "
                 "on purpose."),
@@ -57,9 +61,10 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("adminEmail", "string",
                 "Email of the first admin: Authentik's akadmin and NetBird's owner account."),
     SettingSpec("serverReplacement", "string",
-                "off: cloud-init changes are ignored and the server is protected. unprotect: lift Hetzner's "
-                "delete/rebuild protection (first step of a deliberate replacement). replace: apply the new "
-                "cloud-init, which replaces the server; the primary IP is kept.", "off"),
+                "off: changes of cloud-init, image and location are held back and the server is protected. "
+                "unprotect: lift Hetzner's delete/rebuild protection (first step of a deliberate replacement; "
+                "the changes are still held back). replace: apply them, which replaces the server; the primary "
+                "IP is kept.", "off"),
     SettingSpec("bootstrapStageTimeout", "integer",
                 "Seconds each bootstrap.sh stage may wait for its services to become healthy.", 300),
     SettingSpec("allowDataKeyChange", "boolean",

@@ -15,7 +15,8 @@ from components.settings import Settings, missing_later_secrets, secret_in_scope
 def pending_steps(settings: Settings) -> list[str]:
     return [
         f"{spec.title} is not set yet ({', '.join(spec.consumers)} waits for it): "
-        f"{spec.set_command()} && pulumi up"
+        + (f"{spec.why_manual}, then " if spec.why_manual else "")
+        + f"{spec.set_command()} && pulumi up"
         for spec in missing_later_secrets(settings)
     ]
 

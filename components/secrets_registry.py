@@ -62,6 +62,7 @@ class SecretSpec:
     generator: Generator | None = None
     need: Need = Need.REQUIRED
     guards_data: bool = False  # encrypts stored data: changing it loses data unless overridden
+    why_manual: str = ""  # why a person must supply it, for the pending step
 
     @property
     def generated(self) -> bool:
@@ -115,14 +116,17 @@ SECRETS: tuple[SecretSpec, ...] = (
           generator=RandomPasswordGen(24, with_bcrypt=True)),
     _spec(name="netbird_proxy_token", config_key="netbirdProxyToken",
           title="NetBird proxy access token (NB_PROXY_TOKEN)", scope=Scope.BIFROST,
-          format=formats.API_TOKEN, rotatable=True, need=Need.LATER,
-          rotation_note="create a new token in the NetBird dashboard, set it, `pulumi up`",
+          format=formats.API_TOKEN, rotatable=True, need=Need.OPTIONAL,
+          rotation_note="issued on the VPS by bootstrap.sh (netbird-server admin token create) and kept there; "
+                        "set it only to keep an existing token: a supplied one wins",
           consumers=("bifrost netbird-proxy: NB_PROXY_TOKEN",)),
     _spec(name="netbird_setup_key", config_key="netbirdSetupKey",
           title="NetBird setup key of the Bifrost routing agent (NB_BIFROST_SETUP_KEY)", scope=Scope.BIFROST,
           format=formats.UUID, rotatable=True, need=Need.LATER,
           rotation_note="create a new setup key in the NetBird dashboard, set it, `pulumi up`",
-          consumers=("bifrost netbird-agent: NB_SETUP_KEY",)),
+          consumers=("bifrost netbird-agent: NB_SETUP_KEY",),
+          why_manual="NetBird cannot mint, without a person, the admin token its API needs to create a setup key "
+                     "(netbirdio/netbird#5898): create one in the dashboard (Setup Keys)"),
     _spec(name="authentik_secret_key", config_key="authentikSecretKey",
           title="Authentik secret key (AUTHENTIK_SECRET_KEY)", scope=Scope.BIFROST,
           format=formats.DJANGO_SECRET_KEY, rotatable=True,

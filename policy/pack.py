@@ -15,12 +15,13 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UnknownValueError
 
 from policy.rules import RULES, Rule
-from policy.values import Unknown, UnknownValue, is_list
+from policy.secrets import SecretView, install_wire_recorder, recorded_wire, stack_secret_values
+from policy.values import Unknown, UnknownValue, from_wire, is_list
 
 PACK_NAME = "homelab-secrets"
-PACK_DESCRIPTION = ("Guards what homelab-secrets promises: silent secret file writes over SSH, pinned host "
-                    "keys, a protected server behind a minimal firewall, external-secrets.io/v1, pinned chart "
-                    "versions and unprunable bootstrap Secrets.")
+PACK_DESCRIPTION = ("Guards what homelab-secrets promises: silent secret file writes over SSH, no secret in "
+                    "command scripts, pinned host keys, a protected server behind a minimal firewall, "
+                    "external-secrets.io/v1, pinned chart versions and unprunable bootstrap Secrets.")
 
 
 def plain(value: Any) -> Any:
@@ -57,6 +58,17 @@ def config_with_defaults(rule: Rule, config: Mapping[str, Any] | None) -> dict[s
     return merged
 
 
+def secret_view(props: Mapping[str, Any]) -> SecretView:
+    """The resource's secret markers from the recorded wire form, and the stack's secret values. The wire
+    form is used only when it is this resource's (it reads back to the same props); otherwise only the
+    stack's values are searched."""
+    wire = recorded_wire()
+    config = stack_secret_values()
+    if wire and from_wire(wire) == props:
+        return SecretView.from_wire(wire, config)
+    return SecretView(values=config)
+
+
 def validation(rule: Rule) -> Callable[[ResourceValidationArgs, ReportViolation], None]:
     """The validate callback of one rule."""
 
@@ -70,8 +82,11 @@ def validation(rule: Rule) -> Callable[[ResourceValidationArgs, ReportViolation]
             except ValueError as error:
                 report_violation(f"the policy config of {rule.name} is invalid: {error}", None)
                 return
+        props = plain(args.props)
+        if rule.reads_secrets:
+            options["secrets"] = secret_view(props)
         try:
-            messages = rule.check(args.resource_type, plain(args.props), **options)
+            messages = rule.check(args.resource_type, props, **options)
         except UnknownValue as unknown:
             # The SDK reports "can't run policy during preview"; pulumi up runs it on the real value.
             raise UnknownValueError(unknown.sentinel, unknown.path) from None
@@ -82,6 +97,7 @@ def validation(rule: Rule) -> Callable[[ResourceValidationArgs, ReportViolation]
 
 
 def build_policies() -> list[ResourceValidationPolicy]:
+    install_wire_recorder()
     return [
         ResourceValidationPolicy(
             name=rule.name,

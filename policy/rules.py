@@ -19,10 +19,13 @@ from typing import Any
 
 from policy import firewall
 from policy.firewall import AllowedIngress
+from policy.secrets import NO_SECRETS, SecretView
 from policy.shell import files_written
 from policy.values import Unknown, UnknownValue, get, is_mapping, known
 
 COMMAND = "command:remote:Command"
+LOCAL_COMMAND = "command:local:Command"
+SCRIPT_KEYS = ("create", "update", "delete")
 COPY_TO_REMOTE = "command:remote:CopyToRemote"
 COPY_FILE = "command:remote:CopyFile"  # deprecated, still a remote connection
 SERVER = "hcloud:index/server:Server"
@@ -137,6 +140,26 @@ def check_command_environment(resource_type: str, props: Mapping[str, Any]) -> l
         return []
     return [f"{problem}: values would travel as SSH environment variables (and sshd drops unknown ones); "
             "pass them on stdin"]
+
+
+def check_script_secrets(resource_type: str, props: Mapping[str, Any], secrets: SecretView = NO_SECRETS) -> list[str]:
+    """A Command's create, update and delete scripts hold no secret: none is a secret Output, and none
+    contains a secret value (a value marked secret anywhere in the resource's inputs, or a secret of the
+    stack's config). Script text shows in argv on the host, in the engine's logs and in the state."""
+    if resource_type not in (COMMAND, LOCAL_COMMAND):
+        return []
+    findings = _Findings()
+    for key in SCRIPT_KEYS:
+        if secrets.is_secret(key):
+            findings.messages.append(f"{key} is a secret Output: a script is sent and kept as plain text; "
+                                     "pass the secret on stdin and keep the script free of it")
+            continue
+        with findings.part():
+            script = known(props.get(key), key)
+            if isinstance(script, str) and (sources := secrets.sources_in(script)):
+                findings.messages.append(f"{key} holds the secret value of {', '.join(sources)}: pass it on "
+                                         "stdin and keep the script free of it")
+    return findings.result()
 
 
 def _host_key_problem(connection: Mapping[str, Any], where: str) -> str | None:
@@ -280,6 +303,8 @@ class Rule:
     config_schema: dict[str, dict[str, Any]] | None = None
     # From the policy's config (defaults applied) to keyword arguments of check; ValueError if invalid.
     configure: Callable[[Mapping[str, Any]], dict[str, Any]] | None = field(default=None, compare=False)
+    # check takes `secrets`: the SecretView of the resource (the markers the SDK strips from props).
+    reads_secrets: bool = False
 
 
 def _types(*tokens: str) -> Callable[[str], bool]:
@@ -297,6 +322,10 @@ RULES: tuple[Rule, ...] = (
          "A remote Command that writes a file (has stdin, or its create/update script writes under "
          "/etc/bifrost) has logging 'none', addPreviousOutputInEnv false and no environment.",
          check_file_writing_command, _types(COMMAND)),
+    Rule("command-script-no-secret",
+         "No remote or local Command has a secret in its create, update or delete script: neither a secret "
+         "Output nor a secret value (one marked secret in its inputs, or a secret of the stack's config).",
+         check_script_secrets, _types(COMMAND, LOCAL_COMMAND), reads_secrets=True),
     Rule("remote-command-no-environment",
          "No remote Command has a non-empty environment: its values would travel as SSH environment.",
          check_command_environment, _types(COMMAND)),
@@ -334,12 +363,14 @@ def rule(name: str) -> Rule:
     raise KeyError(name)
 
 
-def violations(resource_type: str, props: Mapping[str, Any]) -> dict[str, list[str]]:
+def violations(resource_type: str, props: Mapping[str, Any],
+               secrets: SecretView = NO_SECRETS) -> dict[str, list[str]]:
     """Every rule's violations for one resource, defaults for config (for tests and tools)."""
     found: dict[str, list[str]] = {}
     for candidate in RULES:
         if candidate.applies(resource_type):
-            messages = candidate.check(resource_type, props)
+            extra = {"secrets": secrets} if candidate.reads_secrets else {}
+            messages = candidate.check(resource_type, props, **extra)
             if messages:
                 found[candidate.name] = messages
     return found

@@ -9,7 +9,13 @@ assignments (`target=/etc/bifrost/x`, `export NAME=...`) earlier in the script:
 - `mv`, `cp` or `install` (not `install -d`) whose destination (`-t DIR`, `--target-directory=DIR`,
   else the last operand) is under DIR;
 - `dd` with `of=` a path under DIR;
-- `sh -c` / `bash -c` whose script does one of the above.
+- `sed -i` (in place) with a file operand under DIR;
+- `sh -c` / `bash -c` whose script does one of the above;
+- an interpreter (python, perl, ruby, node, php, lua, awk, tclsh) running a program given inline
+  (`python3 -c`, `perl -e`/`-E`, `ruby -e`, `node -e`/`-p`/`--eval`, `php -r`, `lua -e`, the awk program
+  operand) or on a heredoc, when the program or an operand names DIR or a path under it, or the working
+  directory lies under DIR: the program's own file writes are not read, so it counts as writing (fails
+  closed).
 
 Leading `sudo`, `env`, `exec`, `command`, `nohup`, `time` and `NAME=value` words are skipped to find
 the command. Heredoc bodies are input, not commands, and are not read. A path under DIR is DIR itself
@@ -35,25 +41,46 @@ _ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 _HEREDOC = re.compile(r"(?<!<)<<(-?)\s*(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\2")
 _FD_DUP_TARGET = re.compile(r"\d+|-")
 _SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh"})
+# Interpreter (version suffix allowed: python3.12) -> its options that take the program as their argument.
+_INTERPRETERS: dict[str, frozenset[str]] = {
+    "python": frozenset({"-c"}),
+    "perl": frozenset({"-e", "-E"}),
+    "ruby": frozenset({"-e"}),
+    "node": frozenset({"-e", "-p", "--eval", "--print"}),
+    "nodejs": frozenset({"-e", "-p", "--eval", "--print"}),
+    "php": frozenset({"-r"}),
+    "lua": frozenset({"-e"}),
+    "tclsh": frozenset(),
+}
+_AWKS = frozenset({"awk", "gawk", "mawk", "nawk", "busybox-awk"})
+_VERSIONED = re.compile(r"([a-z]+?)[0-9.]*")
 
 
-def _without_heredoc_bodies(script: str) -> str:
-    """The script with the body lines of every heredoc removed (their first line is kept)."""
+def _split_heredocs(script: str) -> tuple[str, list[str]]:
+    """The script with the body lines of every heredoc removed (their first line is kept), and the bodies
+    in the order of their `<<` operators."""
     kept: list[str] = []
-    pending: list[tuple[bool, str]] = []
+    bodies: list[list[str]] = []
+    pending: list[tuple[bool, str, list[str]]] = []
     for line in script.split("\n"):
         if pending:
-            strip_tabs, delimiter = pending[0]
+            strip_tabs, delimiter, body = pending[0]
             if (line.lstrip("\t") if strip_tabs else line) == delimiter:
                 pending.pop(0)
+            else:
+                body.append(line)
             continue
         kept.append(line)
-        pending.extend((dash == "-", word) for dash, _quote, word in _HEREDOC.findall(line))
-    return "\n".join(kept)
+        for dash, _quote, word in _HEREDOC.findall(line):
+            bodies.append([])
+            pending.append((dash == "-", word, bodies[-1]))
+    return "\n".join(kept), ["\n".join(body) for body in bodies]
+
 
 
 def _tokens(script: str) -> list[str]:
-    lexer = shlex.shlex(_without_heredoc_bodies(script), posix=True, punctuation_chars=_PUNCTUATION)
+    """The words and operators of a script whose heredoc bodies are already removed."""
+    lexer = shlex.shlex(script, posix=True, punctuation_chars=_PUNCTUATION)
     lexer.whitespace = " \t\r"
     lexer.whitespace_split = True
     return list(lexer)
@@ -85,6 +112,7 @@ class _Shell:
         self.directory = directory
         self.cwd = cwd
         self.variables: dict[str, str] = {}
+        self.heredocs: list[str] = []  # the bodies of the heredocs not reached yet, in order
 
     def expand(self, word: str) -> str:
         """The word with known variables substituted; unknown ones stay as `$NAME`."""
@@ -170,10 +198,53 @@ def _command_words(words: list[str]) -> list[str]:
     return words[index:]
 
 
+def _interpreter(name: str) -> str | None:
+    """The interpreter a command name runs (python3.12 -> python), None for other commands."""
+    if name in _AWKS:
+        return "awk"
+    match = _VERSIONED.fullmatch(name)
+    base = match[1] if match else name
+    return base if base in _INTERPRETERS else None
+
+
+def _inline_program(interpreter: str, arguments: list[str]) -> str | None:
+    """The program an interpreter runs from its arguments, None when it runs a file or stdin."""
+    if interpreter == "awk":
+        index = 0
+        while index < len(arguments) and arguments[index].startswith("-"):
+            if arguments[index] in ("-f", "--file"):
+                return None
+            index += 2 if arguments[index] in ("-F", "-v") else 1
+        return arguments[index] if index < len(arguments) else None
+    flags = _INTERPRETERS[interpreter]
+    for index, word in enumerate(arguments):
+        if word in flags and index + 1 < len(arguments):
+            return arguments[index + 1]
+        if any(word.startswith(flag) and len(word) > len(flag) and not flag.startswith("--") for flag in flags):
+            return word[2:]  # -e'print 1'
+    return None
+
+
+_PATH_IN_PROGRAM = re.compile(r"(?<![\w.-])(/[^\s'\"`()\[\]{},;:<>|&*?]*)")
+
+
+def _program_writes(program: str, shell: _Shell) -> list[str]:
+    """Paths under the directory a program of another language may write: every one it names, or the
+    directory itself when it names only that or runs in it."""
+    named = [hit for path in _PATH_IN_PROGRAM.findall(shell.expand(program))
+             if (hit := shell.under(path)) is not None]
+    if named:
+        return list(dict.fromkeys(named))
+    if shell.cwd is not None and shell.under(shell.cwd) is not None:
+        return [shell.under(shell.cwd) or shell.directory]
+    return []
+
+
 def _segment_writes(segment: list[str], shell: _Shell) -> list[str]:
     """The paths under the directory that one simple command writes; updates cwd and variables."""
     written: list[str] = []
     words: list[str] = []
+    heredoc: str | None = None
     index = 0
     words_end = -1  # the index just after the last word taken
     while index < len(segment):
@@ -189,6 +260,8 @@ def _segment_writes(segment: list[str], shell: _Shell) -> list[str]:
                 written.append(hit)
             continue
         if _is_punctuation(token):  # input redirection: skip its source word
+            if token == "<<" and shell.heredocs:
+                heredoc = shell.heredocs.pop(0)
             index += 2
             continue
         words.append(token)
@@ -223,17 +296,33 @@ def _segment_writes(segment: list[str], shell: _Shell) -> list[str]:
                        if operand.startswith("of=") and (hit := shell.under(operand[3:])) is not None)
     elif name in _SHELLS and "-c" in options and operands:
         written.extend(files_written(shell.expand(operands[0]), shell.directory, shell.cwd))
+    elif name == "sed" and any(o == "--in-place" or o.startswith("--in-place=") or
+                               (o.startswith("-i") and not o.startswith("--")) for o in options):
+        files = operands[1:] if not any(o in ("-e", "-f") or o.startswith("--expression") for o in options) \
+            else operands
+        written.extend(hit for operand in files if (hit := shell.under(operand)) is not None)
+    elif (interpreter := _interpreter(name)) is not None:
+        program = _inline_program(interpreter, arguments)
+        if program is None and heredoc is not None:
+            program = heredoc
+        if program is not None:
+            # The program and its operands (`perl -pi -e ... FILE` edits FILE in place).
+            written.extend(dict.fromkeys(
+                [*_program_writes(program, shell),
+                 *(hit for word in operands if word != program and (hit := shell.under(word)) is not None)]))
     return written
 
 
 def files_written(script: str, directory: str, cwd: str | None = None) -> list[str]:
     """The paths under `directory` that `script` writes (see the module docstring for the exact rule)."""
     directory = posixpath.normpath(directory)
+    kept, bodies = _split_heredocs(script)
     try:
-        tokens = _tokens(script)
+        tokens = _tokens(kept)
     except ValueError:
         return [directory] if directory in script else []
     shell = _Shell(directory, cwd)
+    shell.heredocs = bodies
     written: list[str] = []
     for segment in _segments(tokens):
         written.extend(_segment_writes(segment, shell))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import struct
 import uuid
 from dataclasses import dataclass
 
@@ -33,10 +34,31 @@ def alnum(label: str, length: int, prefix: str = "Canary") -> str:
     return body[:length]
 
 
+def _ssh_string(data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + data
+
+
 def openssh_private_key(label: str) -> Canary:
-    marker = "canarykey" + alnum(label, 40, prefix="")
-    value = f"-----BEGIN {_ARMOUR_KIND}-----\n{marker}\n-----END {_ARMOUR_KIND}-----\n"
-    return Canary(label, value, marker)
+    """A real ed25519 key in OpenSSH's format (PROTOCOL.key of OpenSSH), derived from the label alone, so
+    that code which parses the key (the public half, sshd) works on it. The marker is the base64 line
+    that carries the private seed: any copy of the key holds it."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    seed = digest(label)
+    public = Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    key_type = b"ssh-ed25519"
+    public_blob = _ssh_string(key_type) + _ssh_string(public)
+    check = digest(label + "#check")[:4]
+    private = (check + check + _ssh_string(key_type) + _ssh_string(public) + _ssh_string(seed + public)
+               + _ssh_string(("canarykey" + alnum(label, 40, prefix="")).encode()))
+    private += bytes(range(1, 8 - len(private) % 8 + 1)) if len(private) % 8 else b""
+    blob = (b"openssh-key-v1\0" + _ssh_string(b"none") + _ssh_string(b"none") + _ssh_string(b"")
+            + struct.pack(">I", 1) + _ssh_string(public_blob) + _ssh_string(private))
+    text = base64.b64encode(blob).decode()
+    lines = [text[i:i + 70] for i in range(0, len(text), 70)]
+    value = f"-----BEGIN {_ARMOUR_KIND}-----\n" + "\n".join(lines) + f"\n-----END {_ARMOUR_KIND}-----\n"
+    return Canary(label, value, lines[3])
 
 
 def base64_bytes(label: str, length: int) -> Canary:

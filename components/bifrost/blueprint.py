@@ -252,6 +252,11 @@ def render_blueprint(identity: IdentitySettings, secrets_digest: str) -> str:
     return yaml.dump(blueprint_document(identity, secrets_digest), Dumper=_Dumper, sort_keys=False, width=1000)
 
 
+# The worker runs unprivileged and reads the file through a bind mount: the blueprint (no secret) is readable.
+FILE_MODE = 0o644
+DIR_MODE = 0o755
+
+
 def upload_script(base_dir: str) -> str:
     """Writes stdin to the blueprint file atomically, readable by the worker (no secret: see the module doc).
 
@@ -262,11 +267,11 @@ def upload_script(base_dir: str) -> str:
         "set -eu\n"
         "umask 077\n"
         f"target={shlex.quote(f'{base_dir}/{BLUEPRINT_PATH}')}\n"
-        "install -d -m 0755 \"$(dirname \"$target\")\"\n"
+        f"install -d -m {DIR_MODE:04o} \"$(dirname \"$target\")\"\n"
         "tmp=$(mktemp \"$target.XXXXXX\")\n"
         "trap 'rm -f \"$tmp\"' EXIT\n"
         "cat > \"$tmp\"\n"
-        "chmod 0644 \"$tmp\"\n"
+        f"chmod {FILE_MODE:04o} \"$tmp\"\n"
         "if [ \"$(id -u)\" = 0 ]; then chown 0:0 \"$tmp\"; fi\n"
         "mv -f \"$tmp\" \"$target\"\n"
         "trap - EXIT\n"

@@ -55,7 +55,8 @@ class BifrostFiles(pulumi.ComponentResource):
 
         ready = command.remote.Command(
             f"{name}-ready", connection=self.connection, create=scripts.wait_for_cloud_init(),
-            add_previous_output_in_env=False, logging=command.remote.Logging.NONE,
+            # Its fixed messages only (a cloud-init warning), never a file or a secret.
+            add_previous_output_in_env=False, logging=command.remote.Logging.STDERR,
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[server.server])))
         directories = sorted({str(p.parent.relative_to(STATIC_DIR)) for p in static_files()} - {"."}
                              | set(render.SUBDIRECTORIES))
@@ -101,7 +102,10 @@ class BifrostFiles(pulumi.ComponentResource):
             triggers=[digests[key] for key in sorted(digests)],
             add_previous_output_in_env=False,
             # Traefik starts here and asks Let's Encrypt for its certificates: the hosts' records come first.
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[*uploads, *dns_records])),
+            # Its log is shown (bootstrap.sh redacts every secret the VPS holds before printing); the copy
+            # kept in the state is encrypted all the same.
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
+                depends_on=[*uploads, *dns_records], additional_secret_outputs=["stdout", "stderr"])),
         )
         self.register_outputs({})
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 
-from components.bifrost.cloud_init import BIFROST_DIR
+from components.bifrost.cloud_init import BIFROST_DIR, HARDENING_PATH
 
 EXIT_KEY_CHANGE_REFUSED = 3
 
@@ -46,13 +46,40 @@ def write_file(relative_path: str, guard_store_key: bool = False, allow_key_chan
     )
 
 
-def wait_for_cloud_init() -> str:
-    # Exit 2 means cloud-init finished with recoverable warnings; the docker check below still has to pass.
+EXIT_CLOUD_INIT_FAILED = 3
+EXIT_CLOUD_INIT_INCOMPLETE = 4
+
+
+def wait_for_cloud_init(base_dir: str = BIFROST_DIR, hardening_path: str = HARDENING_PATH) -> str:
+    """Waits for cloud-init, then checks what it had to do, whatever it reported.
+
+    `cloud-init status --wait` exits 0 when done, 2 when done with recoverable errors (deprecations,
+    warnings), 1 on an unrecoverable error. 1 fails here with the next step; 2 is reported and goes on
+    only when the checks below pass: hardened sshd, docker running with compose, /etc/bifrost private.
+    The host key needs no check: this command's connection pins it. Prints fixed messages only.
+    """
     return (
         "set -eu\n"
-        "cloud-init status --wait > /dev/null 2>&1 || [ $? -eq 2 ]\n"
-        f"install -d -m 0700 {BIFROST_DIR}\n"
-        "docker compose version > /dev/null\n"
+        "rc=0\n"
+        "cloud-init status --wait > /dev/null 2>&1 || rc=$?\n"
+        'case "$rc" in\n'
+        "  0) ;;\n"
+        '  2) echo "warning: cloud-init finished with recoverable errors; on the VPS: '
+        'cloud-init status --long" >&2 ;;\n'
+        '  *) echo "cloud-init failed (exit $rc): on the VPS read cloud-init status --long and '
+        '/var/log/cloud-init-output.log, fix the cause, then replace the server (README: replacing the server)" >&2\n'
+        f"     exit {EXIT_CLOUD_INIT_FAILED} ;;\n"
+        "esac\n"
+        "incomplete() {\n"
+        '  echo "cloud-init did not finish its work: $1" >&2\n'
+        f"  exit {EXIT_CLOUD_INIT_INCOMPLETE}\n"
+        "}\n"
+        f"[ -f {shlex.quote(hardening_path)} ] || incomplete \"{hardening_path} is missing\"\n"
+        "sshd -T 2>/dev/null | grep -qx 'passwordauthentication no' "
+        "|| incomplete \"sshd still allows passwords (sshd -T)\"\n"
+        "systemctl is-active --quiet docker.service || incomplete \"docker.service is not running\"\n"
+        "docker compose version > /dev/null 2>&1 || incomplete \"docker compose is missing (docker-compose-v2)\"\n"
+        f"install -d -m 0700 {shlex.quote(base_dir)}\n"
     )
 
 

@@ -11,8 +11,26 @@ from components.secret_output import secret
 from components.settings import Settings
 
 WORLD = ["0.0.0.0/0", "::/0"]
+# Inputs whose change makes Hetzner replace the server (and lose its Docker volumes). Outside
+# `serverReplacement: replace` they keep their deployed values (ignore_changes), whatever the config says.
+REPLACING_INPUTS = ("userData", "sshKeys", "image", "location")
+REPLACEMENT_STEPS = ("pulumi config set homelab-secrets:serverReplacement unprotect && pulumi up, then "
+                     "pulumi config set homelab-secrets:serverReplacement replace && pulumi up "
+                     "(README: Replacing the server on purpose; back up the Docker volumes first)")
 PUBLIC_PORTS: tuple[tuple[str, str], ...] = (("tcp", "80"), ("tcp", "443"), ("udp", "3478"))
 SSH_PORT = "22"
+
+
+def held_back_changes(wanted: dict[str, str], deployed: dict[str, str | None]) -> list[str]:
+    """One step per replacing setting whose configured value differs from the deployed server's."""
+    steps = []
+    for key, value in wanted.items():
+        current = deployed.get(key)
+        if current is not None and current != value:
+            steps.append(f"homelab-secrets:{key} is {value!r} but the server runs {current!r}: a new {key} "
+                         f"means a new server, so the change waits for the deliberate replacement: "
+                         f"{REPLACEMENT_STEPS}")
+    return steps
 
 
 def firewall_rules(ssh_source_ranges: tuple[str, ...]) -> list[hcloud.FirewallRuleArgs]:
@@ -68,12 +86,26 @@ class BifrostServer(pulumi.ComponentResource):
             rebuild_protection=protected,
             labels=labels,
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
-                # Hetzner replaces a server whose user_data or SSH keys change (the keys are only installed at
-                # creation anyway); only `serverReplacement: replace` lets such a change through.
-                ignore_changes=[] if bifrost.server_replacement == "replace" else ["userData", "sshKeys"],
+                # Hetzner replaces a server whose user_data, image, location or SSH keys change (the keys are
+                # only installed at creation anyway); only `serverReplacement: replace` lets such a change
+                # through, `unprotect` only lifts Hetzner's protection.
+                ignore_changes=[] if bifrost.server_replacement == "replace" else list(REPLACING_INPUTS),
                 delete_before_replace=True,
             )),
         )
+        # With the inputs ignored, the server's outputs keep the deployed image and location: a config
+        # change shows here (and as a warning in `pulumi preview`) instead of passing silently.
+        wanted = {"image": bifrost.image, "location": bifrost.location}
+        self.held_back_steps: pulumi.Output[list[str]] = pulumi.Output.all(
+            self.server.image, self.server.location).apply(
+            lambda deployed: _warn_each(held_back_changes(wanted, {"image": deployed[0], "location": deployed[1]}),
+                                        self.server))
         self.ipv4 = self.primary_ip.ip_address
         self.ipv6 = self.server.ipv6_address
         self.register_outputs({"ipv4": self.ipv4, "ipv6": self.ipv6})
+
+
+def _warn_each(steps: list[str], resource: pulumi.Resource) -> list[str]:
+    for step in steps:
+        pulumi.log.warn(step, resource)
+    return steps

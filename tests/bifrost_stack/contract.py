@@ -46,6 +46,12 @@ SERVICE_ENV_FILE: dict[str, str] = {
     "netbird-agent": "env/netbird-agent.env",
 }
 
+# Env files bootstrap.sh writes on the VPS (Pulumi never does), read by the service before its
+# Pulumi-rendered one: service -> (file, the keys it holds).
+ISSUED_ENV_FILES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "netbird-proxy": ("env/netbird-proxy-issued.env", ("NB_PROXY_TOKEN",)),
+}
+
 # The whole NetBird combined-server config, secrets included (NetBird never expands ${VAR}).
 NETBIRD_CONFIG = "netbird/config.yaml"
 NETBIRD_CONFIG_MOUNT = "/etc/netbird/config.yaml"

@@ -14,12 +14,17 @@ Scenario (scenario.bin, all keys optional):
       {"unhealthy_after": s}             turns unhealthy s seconds after start
       {"exit_after": s, "exit_code": n}  exits with n s seconds after start
     default: ready after 1 s; a service with `restart: "no"` exits 0 after 1 s.
+  proxy_token: {"token": t, "fail": bool, "echo": text}: `exec netbird-server ... admin token create`
+      prints token t (default: a fresh fake one per call) or fails, its error ending with `echo`.
   ak_shell: {"fail_times": k, "status": "created" | "updated" | "error" | "missing-key", "seconds": s}
       `exec -i authentik-worker ak shell` takes s seconds (default 2), fails k times, then prints the
       status line.
   compose_missing, daemon_down, config_invalid: booleans.
   engine_version: what `docker info` reports as the server version (default 27.5.1).
   interrupt_on: service name; the first `up` that starts it kills the caller's process group.
+  block_on: service name; an `up` that starts it writes `blocked` in FAKE_DOCKER_HOME and really waits
+      (up to 120 s) until SIGINT, SIGTERM or SIGHUP, which it records (its exit is 128 + the signal).
+  up_output: [line, ...] printed by every `up` (compose echoes env lines in some errors).
   logs: {service: [line, ...]}
   real_time: really sleep for the simulated waits (for the benchmark).
 """
@@ -145,6 +150,8 @@ class Fake:
             return self.compose(args[1:])
         if args[:2] == ["exec", "-i"]:
             return self.exec(args[2:])
+        if args[:2] == ["exec", "netbird-server"]:
+            return self.netbird_admin(args[2:])
         self.err.append(f"fake docker: unsupported command {args[0]!r}")
         return self.finish(1)
 
@@ -178,6 +185,29 @@ class Fake:
             result = "unchanged" if self.state.get("token_ensured") else wanted
             self.state["token_ensured"] = True
             self.out.append(f"bifrost-automation token: {result}")
+        return self.finish(0)
+
+    def netbird_admin(self, args: list[str]) -> int:
+        """`netbird-server admin token create --name N`, printing what management/cmd/token/token.go
+        prints (v0.77): the plain token once, on a `Token: ` line."""
+        expected = ["/go/bin/netbird-server", "--config", "/etc/netbird/config.yaml", "admin", "token", "create",
+                    "--name"]
+        if args[:-1] != expected or not args[-1]:
+            self.err.append(f"fake docker: unsupported netbird-server command {args!r}")
+            return self.finish(1)
+        project = self.state.get("project")
+        status = Status("created", "", "") if project is None else self.project(project).status("netbird-server")
+        if status.state != "running":
+            self.err.append("Error response from daemon: container netbird-server is not running")
+            return self.finish(1)
+        behaviour: dict[str, Any] = self.scenario.get("proxy_token", {})
+        self.state["proxy_tokens_issued"] = int(self.state.get("proxy_tokens_issued", 0)) + 1
+        if behaviour.get("fail"):
+            self.err.append(f"Error: save token: database is locked {behaviour.get('echo', '')}")
+            return self.finish(1)
+        token = str(behaviour.get("token", f"nbx_fake{self.state['proxy_tokens_issued']:04d}proxytoken0123456789"))
+        self.out.extend(["Token created successfully!", f"Token: {token}", "",
+                         "IMPORTANT: Save this token now. It will not be shown again.", "Token ID: fake-token-id"])
         return self.finish(0)
 
     # -- docker compose --------------------------------------------------------------------------
@@ -267,6 +297,9 @@ class Fake:
             import signal
 
             os.killpg(os.getpgrp(), signal.SIGKILL)
+        if self.scenario.get("block_on") in plan.order:
+            self.block()
+        self.err.extend(self.scenario.get("up_output", []))
         self.advance(plan.end - self.clock)
         for name in plan.order:
             self.err.append(f" Container {name}  {plan.events[name]}")
@@ -274,6 +307,22 @@ class Fake:
             self.err.append(plan.error)
             return self.finish(1)
         return self.finish(0)
+
+    def block(self) -> None:
+        """Waits for real until a signal arrives, as a `docker compose up --wait` does."""
+        import signal
+        import time
+
+        def stop(number: int, _frame: object) -> None:
+            self.events = {"signal": signal.Signals(number).name}
+            self.save(128 + number)
+            os._exit(128 + number)
+
+        for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(number, stop)
+        with open(home("blocked"), "w") as marker:
+            marker.write(str(os.getpid()))
+        time.sleep(120)
 
     def ps(self, project: Project, args: list[str]) -> int:
         template = ""

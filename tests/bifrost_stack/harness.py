@@ -9,8 +9,10 @@ import json
 import marshal
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,7 +43,7 @@ NETBIRD_HOST = "netbird.test.example.com"
 
 BASH = shutil.which("bash") or "/bin/bash"
 # What bootstrap.sh runs besides docker; a PATH holding only these has no docker.
-TOOLS = ("cat", "date", "flock", "grep", "sed", "sleep", "stat", "tail", "timeout")
+TOOLS = ("cat", "date", "flock", "grep", "mktemp", "rm", "sed", "sleep", "stat", "tail", "timeout")
 
 
 def dotenv_quote(value: str) -> str:
@@ -162,7 +164,7 @@ class Result:
         for call in self.calls:
             command = call.compose_command
             if call.argv[:1] == ["exec"]:
-                sequence.append(f"exec {call.argv[2]}")
+                sequence.append(f"exec {call.argv[2] if call.argv[1] == '-i' else call.argv[1]}")
                 continue
             if command is None:
                 sequence.append(call.argv[0])
@@ -249,11 +251,8 @@ class Stack:
     def reset_calls(self) -> None:
         (self.fake_home / "calls.bin").unlink(missing_ok=True)
 
-    def run(self, *args: str, path: str | None = None, env: dict[str, str] | None = None,
-            new_session: bool = False) -> Result:
-        """Runs bootstrap.sh; returns its result with the docker calls of this run only."""
-        self.reset_calls()
-        environment = {
+    def environment(self, path: str | None = None, env: dict[str, str] | None = None) -> dict[str, str]:
+        return {
             "PATH": path if path is not None else f"{self.bin}{os.pathsep}{os.environ.get('PATH', '')}",
             "BIFROST_DIR": str(self.directory),
             "BIFROST_RETRY_DELAY": "0",
@@ -261,10 +260,42 @@ class Stack:
             "LC_ALL": "C",
             **(env or {}),
         }
+
+    def run(self, *args: str, path: str | None = None, env: dict[str, str] | None = None,
+            new_session: bool = False) -> Result:
+        """Runs bootstrap.sh; returns its result with the docker calls of this run only."""
+        self.reset_calls()
         arguments = list(args) if args else ["--stage-timeout", "300"]
         completed = subprocess.run(
             [BASH, str(self.directory / "bootstrap.sh"), *arguments],
-            env=environment, capture_output=True, text=True, timeout=60, check=False,
+            env=self.environment(path, env), capture_output=True, text=True, timeout=60, check=False,
             start_new_session=new_session,
         )
         return Result(completed.returncode, completed.stdout, completed.stderr, self.calls())
+
+    def start(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+        """Starts bootstrap.sh in the background, with SIGINT at its default even when this process
+        ignores it (as a shell's background job does): sshd starts it that way on the VPS."""
+        self.reset_calls()
+        (self.fake_home / "blocked").unlink(missing_ok=True)
+        arguments = list(args) if args else ["--stage-timeout", "300"]
+        return subprocess.Popen(
+            [BASH, str(self.directory / "bootstrap.sh"), *arguments], env=self.environment(env=env),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+            preexec_fn=_default_sigint,  # noqa: PLW1509 (no threads start before this child)
+        )
+
+    def wait_until_blocked(self, process: subprocess.Popen[str], limit: float = 30.0) -> int:
+        """The pid of the fake `docker compose up` once it is waiting (see block_on in fake_docker)."""
+        marker = self.fake_home / "blocked"
+        deadline = time.monotonic() + limit
+        while not marker.exists() or not marker.read_text():
+            if process.poll() is not None or time.monotonic() > deadline:
+                out, err = process.communicate(timeout=10)
+                raise AssertionError(f"bootstrap.sh never reached the blocking up:\n{out}{err}")
+            time.sleep(0.02)
+        return int(marker.read_text())
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

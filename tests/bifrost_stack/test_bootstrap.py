@@ -23,10 +23,11 @@ SKIP_PROXY = "compose rm netbird-proxy [proxy]"
 SKIP_AGENT = "compose rm netbird-agent [agent]"
 START_PROXY = "compose up netbird-proxy [proxy]"
 START_AGENT = "compose up netbird-agent [agent]"
-HAPPY = [*PREFLIGHT, EDGE, AUTHENTIK, TOKEN, NETBIRD, SKIP_PROXY, SKIP_AGENT]
+ISSUE_PROXY_TOKEN = "exec netbird-server"
+# Without the operator's proxy token, the VPS issues one and the proxy starts; the agent waits for its key.
+TAIL = [ISSUE_PROXY_TOKEN, START_PROXY, SKIP_AGENT]
+HAPPY: list[str] = [*PREFLIGHT, EDGE, AUTHENTIK, TOKEN, NETBIRD, *TAIL]
 
-PROXY_NEXT_STEP = ("next step: pulumi config set --secret homelab-secrets:netbirdProxyToken '<token>' "
-                   "&& pulumi up")
 AGENT_NEXT_STEP = ("next step: pulumi config set --secret homelab-secrets:netbirdSetupKey '<setup-key>' "
                    "&& pulumi up")
 
@@ -69,7 +70,7 @@ def test_every_step_logs_a_timestamped_line_with_its_duration(stack: Stack) -> N
     assert " Container traefik  Created" in result.stdout
     finished = re.findall(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ bifrost: step ([a-z-]+): \w+ \(\d+s\)$",
                           result.stdout, re.MULTILINE)
-    assert finished == ["preflight", "edge", "authentik", "token", "netbird", "netbird-proxy",
+    assert finished == ["preflight", "edge", "authentik", "token", "netbird", "proxy-token", "netbird-proxy",
                         "netbird-agent"]
 
 
@@ -85,7 +86,7 @@ def test_slow_services_within_the_timeout_are_waited_for_by_compose(stack: Stack
     check(result, stack, 0, HAPPY)
     # One compose call per stage: the waiting happened inside compose, not in a polling loop.
     up_clocks = [call.elapsed for call in result.calls if call.compose_command == "up"]
-    assert up_clocks == [20, 30 + 90 + 150, 10]
+    assert up_clocks == [20, 30 + 90 + 150, 10, 1]
 
 
 # -- stages that fail ------------------------------------------------------------------------------
@@ -143,14 +144,13 @@ def test_an_unhealthy_database_fails_the_authentik_stage(stack: Stack) -> None:
 def test_token_retries_while_authentik_is_not_ready_then_succeeds(stack: Stack) -> None:
     stack.scenario(ak_shell={"fail_times": 3})
     result = stack.run()
-    check(result, stack, 0, [*PREFLIGHT, EDGE, AUTHENTIK, TOKEN, TOKEN, TOKEN, TOKEN, NETBIRD,
-                             SKIP_PROXY, SKIP_AGENT])
+    check(result, stack, 0, [*PREFLIGHT, EDGE, AUTHENTIK, TOKEN, TOKEN, TOKEN, TOKEN, NETBIRD, *TAIL])
     assert re.findall(r"attempt (\d)/8 failed \(ak shell exited 1 without a status\); retrying in 0s",
                       result.stdout) == ["1", "2", "3"]
     assert "step token: created" in result.stdout
     # The script goes on stdin; the key stays in the container's environment.
     for call in result.calls:
-        if call.argv[0] == "exec":
+        if call.argv[:2] == ["exec", "-i"]:
             assert call.argv == ["exec", "-i", "authentik-worker", "ak", "shell"]
             assert 'identifier="bifrost-automation"' in call.stdin
             assert 'os.environ.get("BIFROST_API_TOKEN"' in call.stdin
@@ -180,14 +180,13 @@ def test_token_without_a_key_in_the_worker_fails_at_once(stack: Stack) -> None:
 # -- optional services --------------------------------------------------------------------------------
 
 
-def test_optional_services_without_secrets_are_skipped_with_the_next_step(stack: Stack) -> None:
+def test_the_agent_without_its_key_is_skipped_with_the_next_step(stack: Stack) -> None:
     stack.scenario()
     result = stack.run()
     check(result, stack, 0, HAPPY)
     lines = [line.split(" bifrost: ", 1)[1] for line in result.stdout.splitlines() if " bifrost: " in line]
-    assert PROXY_NEXT_STEP in lines
     assert AGENT_NEXT_STEP in lines
-    assert not any(call.profiles for call in result.calls if call.compose_command == "up")
+    assert [call.profiles for call in result.calls if call.compose_command == "up" and call.profiles] == [["proxy"]]
 
 
 def test_optional_services_with_secrets_start_in_their_profiles(stack: Stack) -> None:
@@ -198,32 +197,33 @@ def test_optional_services_with_secrets_start_in_their_profiles(stack: Stack) ->
     assert "next step" not in result.output
 
 
-def test_only_the_proxy_secret_set_starts_only_the_proxy(stack: Stack) -> None:
+def test_a_proxy_token_from_the_stack_config_is_used_and_none_is_issued(stack: Stack) -> None:
     stack.render(proxy=True)
     stack.scenario()
     result = stack.run()
     check(result, stack, 0, [*PREFLIGHT, EDGE, AUTHENTIK, TOKEN, NETBIRD, START_PROXY, SKIP_AGENT])
     assert AGENT_NEXT_STEP in result.stdout
-    assert PROXY_NEXT_STEP not in result.stdout
+    assert "step proxy-token: using the token from env/netbird-proxy.env (stack config)" in result.stdout
 
 
 def test_an_optional_service_that_fails_fails_the_run(stack: Stack) -> None:
     stack.render(agent=True)
     stack.scenario(services={"netbird-agent": {"unhealthy_after": 30}})
     result = stack.run()
-    check(result, stack, 3, [*PREFLIGHT, EDGE, AUTHENTIK, TOKEN, NETBIRD, SKIP_PROXY, START_AGENT,
-                             "compose ps netbird-agent [agent]", "compose logs netbird-agent [agent]"])
+    check(result, stack, 3, [*PREFLIGHT, EDGE, AUTHENTIK, TOKEN, NETBIRD, ISSUE_PROXY_TOKEN, START_PROXY,
+                             START_AGENT, "compose ps netbird-agent [agent]", "compose logs netbird-agent [agent]"])
 
 
 def test_unsetting_an_optional_secret_removes_its_container(stack: Stack) -> None:
-    stack.render(proxy=True)
+    stack.render(agent=True)
     stack.scenario()
-    check(stack.run(), stack, 0, [*PREFLIGHT, EDGE, AUTHENTIK, TOKEN, NETBIRD, START_PROXY, SKIP_AGENT])
-    stack.render(proxy=False)
+    check(stack.run(), stack, 0, [*PREFLIGHT, EDGE, AUTHENTIK, TOKEN, NETBIRD, ISSUE_PROXY_TOKEN, START_PROXY,
+                                  START_AGENT])
+    stack.render(agent=False)
     result = stack.run()
-    check(result, stack, 0, HAPPY)
+    check(result, stack, 0, [*PREFLIGHT, EDGE, AUTHENTIK, TOKEN, NETBIRD, START_PROXY, SKIP_AGENT])
     removal = next(call for call in result.calls if call.compose_command == "rm")
-    assert removal.events == {"netbird-proxy": "Removed"}
+    assert removal.events == {"netbird-agent": "Removed"}
 
 
 # -- preflight ------------------------------------------------------------------------------------------
@@ -321,7 +321,8 @@ def test_rerun_after_success_changes_nothing(stack: Stack) -> None:
     stack.scenario()
     check(stack.run(), stack, 0, HAPPY)
     result = stack.run()
-    check(result, stack, 0, HAPPY)
+    # The proxy token issued by the first run is kept: none is issued again.
+    check(result, stack, 0, [*PREFLIGHT, EDGE, AUTHENTIK, TOKEN, NETBIRD, START_PROXY, SKIP_AGENT])
     events = {name: event for call in result.calls for name, event in call.events.items()}
     # Only the one-shot migration runs again (a no-op when there is nothing to migrate).
     assert events == {
@@ -332,8 +333,11 @@ def test_rerun_after_success_changes_nothing(stack: Stack) -> None:
         "authentik-worker": "Running",
         "netbird-server": "Running",
         "netbird-dashboard": "Running",
+        "netbird-proxy": "Running",
     }
     assert "step token: unchanged" in result.stdout
+    assert "step proxy-token: unchanged" in result.stdout
+    assert stack.fake_state()["proxy_tokens_issued"] == 1
 
 
 def test_rerun_after_an_interrupted_run_completes(stack: Stack) -> None:
@@ -355,4 +359,52 @@ def test_a_run_in_progress_holds_the_lock(stack: Stack) -> None:
         result = stack.run("--stage-timeout", "300", "--lock-timeout", "0")
     check(result, stack, 5, [])
     assert "another bootstrap run holds" in result.output
+    check(stack.run(), stack, 0, HAPPY)
+
+
+# -- the NetBird proxy token ---------------------------------------------------------------------------
+
+
+ISSUED_TOKEN = "nbx_issuedOnTheVpsOnly0123456789abcdefXYZ"
+
+
+def test_the_proxy_token_is_issued_on_the_vps_into_a_0600_env_file(stack: Stack) -> None:
+    stack.scenario(proxy_token={"token": ISSUED_TOKEN})
+    result = stack.run()
+    check(result, stack, 0, HAPPY)
+    (issue,) = [call for call in result.calls if call.argv[:2] == ["exec", "netbird-server"]]
+    # As combined/cmd/admin.go and management/cmd/token/token.go define it (netbird v0.77).
+    assert issue.argv[2:] == ["/go/bin/netbird-server", "--config", "/etc/netbird/config.yaml", "admin", "token",
+                              "create", "--name", "bifrost-proxy"]
+    issued = stack.directory / "env" / "netbird-proxy-issued.env"
+    assert issued.read_text() == f'NB_PROXY_TOKEN="{ISSUED_TOKEN}"\n'
+    assert issued.stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in issued.parent.iterdir() if "issued" in p.name) == ["netbird-proxy-issued.env"]
+    # Never printed, never in a later docker call's argv or environment.
+    assert ISSUED_TOKEN not in result.output
+    assert all(ISSUED_TOKEN not in " ".join(call.argv) + str(call.env) for call in result.calls)
+    assert "step proxy-token: created" in result.stdout
+    # The proxy container reads the issued file (the fake fingerprints a service's env files).
+    up = next(call for call in result.calls if call.compose_command == "up" and call.profiles == ["proxy"])
+    assert up.events["netbird-proxy"] == "Created"
+
+
+def test_the_issued_token_is_redacted_from_the_proxy_logs(stack: Stack) -> None:
+    stack.scenario(proxy_token={"token": ISSUED_TOKEN}, services={"netbird-proxy": {"never_ready": True}},
+                   logs={"netbird-proxy": [f"proxy | auth with token {ISSUED_TOKEN} rejected"]})
+    result = stack.run()
+    assert result.returncode == 3, result.output
+    assert "proxy | auth with token [redacted] rejected" in result.output
+    assert ISSUED_TOKEN not in result.output
+
+
+def test_a_failed_issue_exits_7_writes_nothing_and_prints_nothing_of_it(stack: Stack) -> None:
+    stack.scenario(proxy_token={"fail": True, "echo": "CANARY-admin-output"})
+    result = stack.run()
+    check(result, stack, 7, [*PREFLIGHT, EDGE, AUTHENTIK, TOKEN, NETBIRD, ISSUE_PROXY_TOKEN])
+    assert "netbird-server admin token create exited 1 without a token" in result.output
+    assert "CANARY-admin-output" not in result.output
+    assert (stack.directory / "env" / "netbird-proxy-issued.env").read_text() == ""
+    # The next run tries again.
+    stack.scenario()
     check(stack.run(), stack, 0, HAPPY)

@@ -4,6 +4,7 @@ real program's registrations. Nothing else here can run `pulumi preview --policy
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import subprocess
@@ -21,10 +22,12 @@ from policy import rules
 from policy.firewall import DEFAULT_ALLOWED_INGRESS
 from policy.pack import PACK_NAME
 from policy.values import UNKNOWN_STRING
-from tests.policy.helpers import FIREWALL, SECRET, bootstrap_secret, firewall, inbound
+from tests.policy.helpers import COMMAND, FIREWALL, SECRET, bootstrap_secret, firewall, inbound, runner, secret
 from verify.evaluate import PROJECT_ROOT, Evaluation
 
 MANDATORY = analyzer_pb2.EnforcementLevel.MANDATORY
+CONFIG_SECRET_KEY = "homelab-secrets:cloudflareApiToken"
+CONFIG_SECRET = "canary-config-secret-in-the-pack-env-8d1f"
 START_TIMEOUT = 120.0
 
 
@@ -32,6 +35,8 @@ START_TIMEOUT = 120.0
 def analyzer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
     env = {key: value for key, value in os.environ.items()
            if not key.startswith("PULUMI_") and key != "PYTHONPATH"}
+    # As the engine passes the stack's config to a pack: JSON, secrets decrypted.
+    env["PULUMI_CONFIG"] = json.dumps({CONFIG_SECRET_KEY: CONFIG_SECRET, "homelab-secrets:netbirdHost": "x.example"})
     process = subprocess.Popen(
         [sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:1", str(PROJECT_ROOT / "policy")],
         cwd=tmp_path_factory.mktemp("analyzer"), env=env,
@@ -129,3 +134,27 @@ def test_served_pack_defers_unknown_values_in_preview(analyzer: analyzer_pb2_grp
     assert "can't run policy 'bootstrap-secret-no-prune'" in diagnostic.message
     assert diagnostic.enforcementLevel == analyzer_pb2.EnforcementLevel.ADVISORY
 
+
+
+def test_served_pack_sees_the_secret_marker_the_sdk_strips(analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
+    _configure(analyzer, None)
+    inline = "cat > /etc/bifrost/env/x.env <<'EOF'\nTOKEN=canary-served-inline-7c3e\nEOF\n"
+    response = _analyze(analyzer, COMMAND, runner(create=secret(inline), logging="none",
+                                                   addPreviousOutputInEnv=False), "writer")
+    # The served message is the policy's description, a newline, then the violation.
+    messages = [d.message.split("\n", 1)[1] for d in response.diagnostics
+                if d.policyName == "command-script-no-secret"]
+    assert messages == ["create is a secret Output: a script is sent and kept as plain text; pass the secret on "
+                        "stdin and keep the script free of it"]
+
+
+def test_served_pack_finds_a_secret_of_the_stack_config_in_a_script(
+        analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
+    _configure(analyzer, None)
+    response = _analyze(analyzer, COMMAND, runner(create=f"echo {CONFIG_SECRET} | tee /dev/null"), "runner")
+    # The served message is the policy's description, a newline, then the violation.
+    messages = [d.message.split("\n", 1)[1] for d in response.diagnostics
+                if d.policyName == "command-script-no-secret"]
+    assert messages == [f"create holds the secret value of config {CONFIG_SECRET_KEY}: pass it on stdin and keep "
+                        "the script free of it"]
+    assert all(CONFIG_SECRET not in d.message for d in response.diagnostics)

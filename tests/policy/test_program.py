@@ -16,6 +16,7 @@ from pulumi_policy import ResourceValidationPolicy
 
 from policy import rules
 from policy.pack import build_policies
+from policy.secrets import SecretView
 from tests.policy.engine import analyze
 from tests.policy.helpers import secret
 from verify.evaluate import Evaluation
@@ -24,6 +25,7 @@ from verify.mocks import SECRET_SIG, Registration, unwrap
 # What each rule must examine, stated without the rule's own type tables.
 GUARDED: dict[str, Callable[[Registration], bool]] = {
     "remote-file-write-silent": lambda r: r.type == "command:remote:Command",
+    "command-script-no-secret": lambda r: r.type in ("command:remote:Command", "command:local:Command"),
     "remote-command-no-environment": lambda r: r.type == "command:remote:Command",
     "remote-connection-host-key": lambda r: r.type.startswith("command:remote:") and "connection" in r.inputs,
     "hcloud-server-protection": lambda r: r.type.startswith("hcloud:index/server:"),
@@ -51,6 +53,8 @@ def test_every_rule_is_guarded_here() -> None:
 def test_real_program_violates_no_rule(evaluation: Evaluation) -> None:
     examined = dict.fromkeys(GUARDED, 0)
     found: list[str] = []
+    # Every secret the program was given or generated, as the stack's config would hand them to the pack.
+    config_secrets = tuple((f"canary {c.label}", c.value) for c in evaluation.canaries)
     for registration in evaluation.registrations:
         props = unwrap(registration.inputs)
         assert SECRET_SIG not in json.dumps(props)
@@ -58,8 +62,10 @@ def test_real_program_violates_no_rule(evaluation: Evaluation) -> None:
             if not rule.applies(registration.type):
                 continue
             examined[rule.name] += 1
+            extra = {"secrets": SecretView.from_wire(registration.inputs, config_secrets)} \
+                if rule.reads_secrets else {}
             found.extend(f"{rule.name}: {registration.type} {registration.name}: {message}"
-                         for message in rule.check(registration.type, props))
+                         for message in rule.check(registration.type, props, **extra))
     print("\nregistrations examined per policy:", json.dumps(examined, indent=1))
     assert found == []
     expected = {name: sum(1 for r in evaluation.registrations if guards(r)) for name, guards in GUARDED.items()}

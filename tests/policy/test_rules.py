@@ -252,7 +252,7 @@ def test_unknown_labels_are_deferred() -> None:
 
 def test_every_rule_has_a_unique_name_and_checks_only_its_types() -> None:
     names = [rule.name for rule in rules.RULES]
-    assert len(names) == len(set(names)) == 8
+    assert len(names) == len(set(names)) == 9
     for rule in rules.RULES:
         assert rule.check("random:index/randomPassword:RandomPassword", {"length": 32}) == []
         assert not rule.applies("random:index/randomPassword:RandomPassword")

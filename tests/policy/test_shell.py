@@ -50,3 +50,36 @@ def test_writes(script: str, written: list[str]) -> None:
 ])
 def test_does_not_write(script: str) -> None:
     assert files_written(script, BIFROST) == []
+
+
+@pytest.mark.parametrize(("script", "written"), [
+    ("python3 -c \"open('/etc/bifrost/env/a.env', 'w').write(x)\"", ["/etc/bifrost/env/a.env"]),
+    ("python3.12 -c 'import pathlib; pathlib.Path(\"/etc/bifrost/x\").write_text(\"v\")'", ["/etc/bifrost/x"]),
+    ("python -c \"import os; os.chdir('/etc/bifrost'); open('x', 'w')\"", ["/etc/bifrost"]),
+    ("cd /etc/bifrost && python3 -c \"open('x', 'w').write('v')\"", ["/etc/bifrost"]),
+    ("target=/etc/bifrost/.env; python3 -c \"open('$target', 'w')\"", ["/etc/bifrost/.env"]),
+    ("perl -e 'open(my $f, \">\", \"/etc/bifrost/p\")'", ["/etc/bifrost/p"]),
+    ("perl -E 'say 1' > /tmp/x; perl -pi -e 's/a/b/' /etc/bifrost/q", ["/etc/bifrost/q"]),
+    ("ruby -e 'File.write(\"/etc/bifrost/r\", STDIN.read)'", ["/etc/bifrost/r"]),
+    ("node -e \"require('fs').writeFileSync('/etc/bifrost/n', 'v')\"", ["/etc/bifrost/n"]),
+    ("php -r 'file_put_contents(\"/etc/bifrost/php\", \"v\");'", ["/etc/bifrost/php"]),
+    ("awk '{ print > \"/etc/bifrost/awk\" }' /tmp/in", ["/etc/bifrost/awk"]),
+    ("sed -i 's/a/b/' /etc/bifrost/env/a.env", ["/etc/bifrost/env/a.env"]),
+    ("python3 - <<'EOF'\nopen('/etc/bifrost/h', 'w').write('v')\nEOF", ["/etc/bifrost/h"]),
+    ("cat <<EOF > /tmp/x\nnot /etc/bifrost/a\nEOF\npython3 <<PY\nopen('/etc/bifrost/b','w')\nPY",
+     ["/etc/bifrost/b"]),
+])
+def test_writes_through_an_interpreter(script: str, written: list[str]) -> None:
+    assert files_written(script, BIFROST) == written
+
+
+@pytest.mark.parametrize("script", [
+    "python3 -c \"print(open('/etc/passwd').read())\"",
+    "python3 /opt/tool.py /etc/bifrost-old",
+    "perl -e 'print 1'",
+    "awk '{ print $1 }' /tmp/in",
+    "sed 's/a/b/' /etc/bifrost/env/a.env",
+    "cat <<'EOF'\nopen('/etc/bifrost/x', 'w')\nEOF",
+])
+def test_interpreters_that_do_not_touch_the_directory(script: str) -> None:
+    assert files_written(script, BIFROST) == []

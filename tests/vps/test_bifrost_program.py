@@ -121,7 +121,7 @@ def test_server_is_protected_and_uses_the_primary_ip(full_evaluation: Evaluation
     assert inputs["serverType"] == "cx23" and inputs["image"] == "ubuntu-24.04"
     assert inputs["publicNets"][0]["ipv4"] == 424242  # the mock's id of the primary IP
     assert is_secret_marker(inputs["userData"])
-    assert server.options.get("ignoreChanges") == ["userData", "sshKeys"]
+    assert server.options.get("ignoreChanges") == ["userData", "sshKeys", "image", "location"]
     assert server.options.get("deleteBeforeReplace") is True
     assert primary_ip.inputs["autoDelete"] is False and primary_ip.options.get("protect") is True
 
@@ -209,7 +209,9 @@ def test_optional_files_are_empty_until_their_secret_is_set() -> None:
     for slug in ("env-netbird-proxyenv", "env-netbird-agentenv"):
         assert evaluation.one(COMMAND, f"bifrost-files-file-{slug}").inputs["stdin"] == ""
     steps = evaluation.stack_outputs["pendingSteps"]
-    assert any("homelab-secrets:netbirdProxyToken" in step for step in steps)
+    # The proxy token is issued on the VPS by bootstrap.sh; only the setup key waits for a person.
+    assert not any("homelab-secrets:netbirdProxyToken" in step for step in steps)
+    assert any("homelab-secrets:netbirdSetupKey" in step and "netbirdio/netbird#5898" in step for step in steps)
     assert any("homelab-secrets:netbirdSetupKey" in step for step in steps)
 
 
@@ -233,3 +235,10 @@ def test_rendered_user_data_passes_the_cloud_init_schema(full_evaluation: Evalua
                             text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Valid" in result.stdout and "deprecat" not in (result.stdout + result.stderr).lower()
+
+
+def test_the_bootstrap_log_is_shown_but_kept_encrypted_in_the_state(full_evaluation: Evaluation) -> None:
+    bootstrap = full_evaluation.one(COMMAND, "bifrost-files-bootstrap")
+    assert {"stderr", "stdout"} <= set(bootstrap.options.get("additionalSecretOutputs", []))
+    assert is_secret_marker(bootstrap.outputs["stdout"]) and is_secret_marker(bootstrap.outputs["stderr"])
+    assert "logging" not in bootstrap.inputs  # the default: pulumi up shows the (redacted) log
