@@ -61,6 +61,19 @@ def render_problems(problems: list[Problem]) -> str:
 
 
 @dataclass(frozen=True)
+class GeneratedKey:
+    """An Infisical key of a catalog app that the program generates and writes to Infisical at the app's path."""
+
+    name: str  # the Infisical key
+    length: int
+    format: str  # alnum, hex or base64
+    generation: int = 0  # bump to regenerate
+
+
+GENERATED_FORMATS = ("alnum", "hex", "base64")
+
+
+@dataclass(frozen=True)
 class AppEntry:
     name: str
     namespace: str
@@ -69,6 +82,7 @@ class AppEntry:
     keys: tuple[tuple[str, str], ...]  # (Kubernetes key, Infisical key), in catalog order
     refresh_interval: str
     operator: str
+    generated: tuple[GeneratedKey, ...] = ()  # Infisical keys the program generates (the rest a person sets)
 
     @property
     def resource_name(self) -> str:
@@ -119,6 +133,7 @@ class ClusterSettings:
     admin_email: str = ""  # the first Infisical admin (adminEmail, shared with Authentik and NetBird)
     infisical_organization: str = "homelab"
     machine_identity_generation: int = 0  # bump to rotate the provisioned machine identity's client secret
+    grafana_oauth: bool = False  # Authentik declares Grafana's client: its secret is written to Infisical too
 
 
 @dataclass(frozen=True)
@@ -356,7 +371,7 @@ def _read_bifrost(r: _Reader, enabled: bool) -> BifrostSettings:
     )
 
 
-_APP_FIELDS = ("name", "namespace", "target", "path", "keys", "refreshInterval", "operator")
+_APP_FIELDS = ("name", "namespace", "target", "path", "keys", "refreshInterval", "operator", "generate")
 _APP_EXAMPLE = ("'apps[0]' '{\"name\": \"grafana\", \"namespace\": \"monitoring\", \"target\": "
                 "\"grafana-secret\", \"path\": \"/\", \"keys\": {\"ADMIN_PASSWORD\": \"GRAFANA_ADMIN_PASSWORD\"}}'")
 
@@ -454,9 +469,38 @@ def _read_app(r: _Reader, index: int, item: Any, default_operator: str) -> AppEn
                           "must name an Infisical key (letters, digits, _ . -)", fix)
             else:
                 pairs.append((str(k8s_key), remote_key))
+    generated = _read_generated(r, where, item.get("generate", {}), {remote for _, remote in pairs}, fix)
     if len(r.problems) > before:
         return None
-    return AppEntry(name, namespace, secret_name, path, tuple(pairs), interval, operator)
+    return AppEntry(name, namespace, secret_name, path, tuple(pairs), interval, operator, generated)
+
+
+def _read_generated(r: _Reader, where: str, value: Any, listed: set[str], fix: str) -> tuple[GeneratedKey, ...]:
+    """`generate: {INFISICAL_KEY: {length: 32, format: alnum, generation: 0}}`: keys the program generates."""
+    if not isinstance(value, dict):
+        r.problem(f"{where}.generate", "must map Infisical keys to {length, format, generation}", fix)
+        return ()
+    generated = []
+    for key, options in value.items():
+        at = f"{where}.generate.{key}"
+        if key not in listed:
+            r.problem(at, "is not an Infisical key this entry's keys map syncs", fix)
+            continue
+        if not isinstance(options, dict) or set(options) - {"length", "format", "generation"}:
+            r.problem(at, "must be a mapping of length (16 to 256), format (alnum, hex or base64) and generation",
+                      fix)
+            continue
+        length, fmt, generation = options.get("length", 32), options.get("format", "alnum"), options.get(
+            "generation", 0)
+        if not isinstance(length, int) or isinstance(length, bool) or not 16 <= length <= 256:
+            r.problem(f"{at}.length", f"must be a whole number from 16 to 256, not {length!r}", fix)
+        elif fmt not in GENERATED_FORMATS:
+            r.problem(f"{at}.format", f"must be one of {', '.join(GENERATED_FORMATS)}, not {fmt!r}", fix)
+        elif not isinstance(generation, int) or isinstance(generation, bool) or generation < 0:
+            r.problem(f"{at}.generation", f"must be a whole number from 0, not {generation!r}", fix)
+        else:
+            generated.append(GeneratedKey(str(key), length, str(fmt), generation))
+    return tuple(generated)
 
 
 def _read_cluster(r: _Reader, enabled: bool, bifrost_on: bool) -> ClusterSettings:
@@ -681,7 +725,8 @@ def validate(raw: RawConfig, stack: str) -> tuple[Settings | None, list[Problem]
     cluster = _read_cluster(r, cluster_on, bifrost_on)
     supplied = _check_secrets(r, bifrost_on, cluster_on)
     identity = _read_identity(r, cluster)
-    cluster = dataclasses.replace(cluster, argocd_admin_group=identity.argocd_admin_group)
+    cluster = dataclasses.replace(cluster, argocd_admin_group=identity.argocd_admin_group,
+                                  grafana_oauth=bool(identity.grafana_host))
     if identity.github_client_id and "authentik_github_secret" not in supplied and bifrost_on:
         github = BY_NAME["authentik_github_secret"]
         r.problem(github.config_key, "is required when githubOauthClientId is set (the GitHub OAuth app's "

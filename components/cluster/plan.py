@@ -18,8 +18,9 @@ from components.cluster import constants as c
 from components.cluster.charts import ChartPin
 from components.infisical_bootstrap import manifests as provisioner
 from components.infisical_bootstrap.kube import SecretRef
+from components.infisical_bootstrap.provision import Seed
 from components.secrets_registry import PROJECT, spec
-from components.settings import AppEntry, ClusterSettings
+from components.settings import AppEntry, ClusterSettings, GeneratedKey
 
 IDENTITY_SECRETS = ("machine_identity_client_id", "machine_identity_client_secret")
 
@@ -210,14 +211,40 @@ def provisioned_identity(generation: int) -> IdentityRefs:
     return IdentityRefs(ref, ref)
 
 
+SEEDS_SECRET = "infisical-bootstrap-seeds"  # the generated app secrets' values, mounted into the provisioner Job
+# Grafana's OAuth client secret, which the program generates for Authentik's blueprint: Grafana reads it from
+# Infisical (seed 000 keeps it at the root path).
+GRAFANA_OAUTH_SEED = Seed(path="/", name="GRAFANA_OAUTH_CLIENT_SECRET", file="grafana-oauth-client-secret")
+
+
+def seed_file(app: AppEntry, key: GeneratedKey) -> str:
+    """The key of the seeds Secret holding one generated value (a valid Secret data key)."""
+    return f"{app.namespace}.{app.name}.{key.name}"
+
+
+def seeds(cluster: ClusterSettings) -> tuple[Seed, ...]:
+    generated = tuple(Seed(path=app.path, name=key.name, file=seed_file(app, key),
+                                       generation=key.generation) for app in cluster.apps for key in app.generated)
+    return generated + ((GRAFANA_OAUTH_SEED,) if cluster.grafana_oauth else ())
+
+
+def person_keys(cluster: ClusterSettings, provisioned: bool) -> list[tuple[str, str]]:
+    """(path, Infisical key) of every catalog key no entry generates: a person puts it into Infisical."""
+    generated = {(seed.path, seed.name) for seed in seeds(cluster)} if provisioned else set()
+    keys = [(app.path, remote) for app in cluster.apps for _, remote in app.keys]
+    return [entry for entry in dict.fromkeys(keys) if entry not in generated]
+
+
 def provisioner_params(cluster: ClusterSettings, identity: IdentityRefs) -> provisioner.BootstrapParams:
+    planned_seeds = seeds(cluster)
     return provisioner.BootstrapParams(
         service=provisioner.InfisicalService(values.INFISICAL_SERVICE, c.NS_INFISICAL, values.INFISICAL_PORT),
         organization=cluster.infisical_organization, admin_email=cluster.admin_email,
         admin_password=provisioner.SecretKey(c.SECRET_INFISICAL_ADMIN, c.KEY_ADMIN_PASSWORD),
         project_slug=cluster.project_slug, environment_slug=cluster.environment_slug, namespace=c.NS_INFISICAL,
         credentials=identity.eso, client_id_key=c.KEY_CLIENT_ID, client_secret_key=c.KEY_CLIENT_SECRET,
-        generation=cluster.machine_identity_generation)
+        generation=cluster.machine_identity_generation,
+        seeds=planned_seeds, seed_secret=SEEDS_SECRET if planned_seeds else "")
 
 
 def bootstrap_keys(secret: BootstrapSecret, cluster: ClusterSettings) -> tuple[str, ...]:
@@ -323,6 +350,21 @@ def make_plan(cluster: ClusterSettings, authentik_host: str, available: frozense
     bootstrap = tuple(secret for wanted, secret in BOOTSTRAP_SECRETS
                       if wanted(cluster, supplied, oidc_host is not None) and secret.name in readers)
 
+    generators: dict[tuple[str, str], str] = {}
+    for app in cluster.apps:
+        for key in app.generated:
+            other = generators.setdefault((app.path, key.name), f"{app.namespace}/{app.name}")
+            if other != f"{app.namespace}/{app.name}":
+                problems.append(f"{PROJECT}:apps entries {other} and {app.namespace}/{app.name} both generate "
+                                f"{key.name} at {app.path}\n    fix: keep `generate` for it on one entry only")
+    if generators and not provisioned:
+        pending.append("Generated app secrets are written to Infisical by the provisioner Job, which runs only when "
+                       "the program installs Infisical and issues the machine identity: set them in Infisical "
+                       "by hand (below), or drop `generate` from the catalog")
+    for path, remote in person_keys(cluster, provisioned):
+        pending.append(f"Infisical key {remote} at {path} is supplied by a person: infisical secrets set "
+                       f"--projectId <id of project {cluster.project_slug}> --env {cluster.environment_slug} "
+                       f"--path {path} {remote}='<value>'")
     for app in cluster.apps:
         if app.operator != "infisical-operator":
             continue

@@ -8,10 +8,11 @@ import pulumi
 
 from components.bootstrap_secrets import BootstrapSecrets
 from components.cluster import constants as c
+from components.cluster.app_secrets import AppSecrets
 from components.cluster.base import ClusterBase
 from components.cluster.bootstrap import ClusterBootstrapSecrets
 from components.cluster.context import ReleaseContext
-from components.cluster.plan import ClusterPlan, make_plan
+from components.cluster.plan import GRAFANA_OAUTH_SEED, ClusterPlan, make_plan
 from components.cluster.provisioner import Provisioner
 from components.cluster.releases import ClusterReleases
 from components.cluster.sync import ClusterObjects
@@ -59,9 +60,13 @@ class ClusterPlatform(pulumi.ComponentResource):
         self.releases = {**self.operators.releases, **self.apps.releases}
         self.provisioner: Provisioner | None = None
         if plan.provisioner is not None:
+            generated = AppSecrets("cluster-app-secrets", settings.cluster.apps, child)
+            if settings.cluster.grafana_oauth:
+                generated.values[GRAFANA_OAUTH_SEED.file] = secrets.value("grafana_oauth_client_secret")
             self.provisioner = Provisioner(
                 "cluster-provisioner", plan.provisioner, self.base,
-                [*self.apps.releases.values(), self.bootstrap.secrets[c.SECRET_INFISICAL_ADMIN]], child)
+                [*self.apps.releases.values(), self.bootstrap.secrets[c.SECRET_INFISICAL_ADMIN]], generated.values,
+                child)
         # Every sync object starts once the Job has filled the credentials Secret it reads.
         job = [self.provisioner.job] if self.provisioner and self.provisioner.job else []
         self.sync = ClusterObjects("cluster-sync", sync_objects, self.base, self.operators.releases,

@@ -8,10 +8,11 @@ the Job's Role can name them, and never writes their data itself (`ignore_change
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pulumi
 
+from components.cluster import constants as c
 from components.cluster import core_kinds
 from components.cluster.base import ClusterBase
 from components.infisical_bootstrap import manifests as provisioner
@@ -23,10 +24,21 @@ JOB_TIMEOUT = f"{provisioner.ACTIVE_DEADLINE_SECONDS // 60 + 5}m"
 
 class Provisioner(pulumi.ComponentResource):
     def __init__(self, name: str, params: provisioner.BootstrapParams, base: ClusterBase,
-                 after: Sequence[pulumi.Resource], opts: pulumi.ResourceOptions | None = None) -> None:
-        """`after`: what the Job waits for (the Infisical release, the admin password's Secret)."""
+                 after: Sequence[pulumi.Resource], seed_values: Mapping[str, pulumi.Input[str]],
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        """`after`: what the Job waits for (the Infisical release, the admin password's Secret); `seed_values`:
+        the generated app secrets, by seed file."""
         super().__init__("homelab:cluster:Provisioner", name, None, opts)
         owned: list[pulumi.Resource] = []
+        if params.seed_secret:
+            assert set(seed_values) == {seed.file for seed in params.seeds}
+            owned.append(core_kinds.Secret(
+                f"{params.namespace}-{params.seed_secret}",
+                metadata={"name": params.seed_secret, "namespace": params.namespace,
+                          "labels": provisioner.labels(),
+                          "annotations": {c.ARGOCD_SYNC_OPTIONS: c.BOOTSTRAP_SYNC_OPTIONS}},
+                string_data=dict(sorted(seed_values.items())),
+                opts=base.child(depends_on=[base.namespaces[params.namespace]], parent=self)))
         for secret in provisioner.owned_secrets(params):
             is_state = secret.ref.name == params.state.name
             owned.append(core_kinds.Object(
