@@ -221,6 +221,8 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
         self.engine_errors: list[str] = []
         self.stack_outputs: dict[str, Any] = {}
         self.stack_urn = ""
+        self.stack_registrations = 0  # exactly one of each in a complete evaluation
+        self.stack_output_registrations = 0
         self._thread_loops: dict[int, asyncio.AbstractEventLoop] = {}
 
     def _remember_thread_loop(self) -> None:
@@ -254,6 +256,7 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type == "pulumi:pulumi:Stack":
             self.stack_urn = response.urn
+            self.stack_registrations += 1
             return response
         secret_outputs = set(request.additionalSecretOutputs)
         if secret_outputs:
@@ -290,4 +293,5 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
     def RegisterResourceOutputs(self, request: Any) -> Any:
         if request.urn == self.stack_urn:
             self.stack_outputs = _struct_to_python(request.outputs)
+            self.stack_output_registrations += 1
         return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
