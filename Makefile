@@ -1,5 +1,6 @@
 # The two entry points on a fresh machine: `make check` (offline check of the prod stack) and
-# `make test` (the test suite). Each installs what it needs first (uv from PyPI, then the locked deps).
+# `make test` (the test suite). Each installs what it needs first (uv from PyPI, then the locked deps, compiled to
+# bytecode once here, so no process compiles the SDKs' sources again).
 UV := $(shell command -v uv 2>/dev/null)
 ifeq ($(UV),)
 UV := python3 -m uv
@@ -11,7 +12,7 @@ RUN := $(UV) run --locked --quiet
 
 setup:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
-	@$(UV) sync --locked --quiet
+	@$(UV) sync --locked --quiet --compile-bytecode
 
 check: setup
 	@$(RUN) python -m verify check --stack $(STACK)
