@@ -17,8 +17,10 @@ setup:
 check: setup
 	@$(RUN) python -m verify check --stack $(STACK)
 
+# One worker per core (pytest-xdist), whole files per worker so module fixtures are built once. A focused
+# `uv run pytest tests/...` runs in one process.
 test: setup
-	@$(RUN) pytest -q
+	@$(RUN) pytest -q -n auto --dist loadfile
 
 lint: setup
 	@$(RUN) ruff check .

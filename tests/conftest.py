@@ -72,3 +72,11 @@ def overridden_evaluation() -> Evaluation:
     evaluation = run(full_config(include_generated=True))
     assert evaluation.error is None, evaluation.error
     return evaluation
+
+
+@pytest.fixture(scope="session")
+def base_evaluation() -> Evaluation:
+    """The first deploy as the stack file leaves it: only the required operator secrets, as placeholders."""
+    evaluation = run(base_config())
+    assert evaluation.error is None, evaluation.error
+    return evaluation

@@ -23,7 +23,7 @@ from verify.evaluate import Evaluation, IncompleteEvaluation, evaluate
 from verify.mocks import RecordingMonitor, is_secret_marker, unwrap
 
 PASSWORDS = 4
-EVALUATIONS = 30
+EVALUATIONS = 20
 BUSY = "while True:\n    pass\n"
 
 
