@@ -114,11 +114,10 @@ def evaluate(
     """
     providers = CanaryProviders(prior.outputs_by_resource() if prior is not None else None)
     monitor = RecordingMonitor(providers, prior.registrations if prior is not None else None)
-    logger = logging.getLogger(f"verify.engine.{id(monitor)}")
+    logger = logging.Logger("verify.engine", logging.DEBUG)  # this evaluation's own, kept out of the registry
     logger.propagate = False
     capture = _LogCapture()
     logger.addHandler(capture)
-    logger.setLevel(logging.DEBUG)
 
     runtime_settings.ROOT.set(None)
     _install_mock_runtime(monitor, logger, project, stack)
@@ -126,11 +125,16 @@ def evaluate(
     runtime_settings.SETTINGS.outputs.clear()
     runtime_config.set_all_config(dict(config), sorted(secret_keys))
 
-    def run_program() -> None:
+    async def run_program() -> None:
         if program is not None:
             program()
         else:
             runpy.run_path(str(PROGRAM), run_name="__main__")
+        # One turn of the loop starts every RPC the program queued, so the SDK's shutdown wait
+        # (`wait_for_rpcs` in pulumi/runtime/stack.py) finds them tracked and awaits them in turn. Otherwise it
+        # finds none yet and polls every pending output with `asyncio.wait` per completion round instead: the
+        # same result at a cost that grows with the square of the catalog.
+        await asyncio.sleep(0)
 
     error: str | None = None
     crash: BaseException | None = None
@@ -144,8 +148,9 @@ def evaluate(
         logger.removeHandler(capture)
         runtime_settings.ROOT.set(None)
         monitor.close_thread_loops()
+    leftover_tasks = _cancel_leftover_tasks()  # even after a crash, so that the next evaluation starts clean
     if crash is None:
-        crash = _incomplete(monitor, _cancel_leftover_tasks())
+        crash = _incomplete(monitor, leftover_tasks)
     return Evaluation(
         registrations=list(monitor.registrations),
         stack_outputs=dict(monitor.stack_outputs),
