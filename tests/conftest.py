@@ -68,6 +68,12 @@ def full_evaluation() -> Evaluation:
 
 
 @pytest.fixture(scope="session")
+def repeated_evaluation() -> Evaluation:
+    """A second, independent evaluation of the same config as `full_evaluation`, for determinism checks."""
+    return run(full_config())
+
+
+@pytest.fixture(scope="session")
 def overridden_evaluation() -> Evaluation:
     evaluation = run(full_config(include_generated=True))
     assert evaluation.error is None, evaluation.error

@@ -77,6 +77,7 @@ class Registration:
         """The raw serialized inputs, secret markers included."""
         if self._inputs is None:
             self._inputs = _struct_to_python(self._request.object) if self._request is not None else {}
+            self._release_request()
         return self._inputs
 
     @property
@@ -91,13 +92,19 @@ class Registration:
                     rest.ClearField(name)
                 options = dict(json_format.MessageToDict(rest, preserving_proto_field_name=False))
             self._options = options
+            self._release_request()
         return self._options
+
+    def _release_request(self) -> None:
+        if self._inputs is not None and self._options is not None:
+            self._request = None  # both halves are plain values now: the protobuf's memory goes back
 
     @property
     def outputs(self) -> dict[str, Any]:
         """What the mock provider returned, with provider-declared secret outputs marked secret."""
         if self._outputs is None:
             self._outputs = _struct_to_python(self._response_object) if self._response_object is not None else {}
+            self._response_object = None
         return self._outputs
 
     def __repr__(self) -> str:
