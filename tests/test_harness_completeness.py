@@ -145,3 +145,15 @@ def test_a_task_left_pending_is_cancelled_and_reported() -> None:
     assert "1 task(s) were still pending" in str(evaluation.crash)
     assert started and started[0].cancelled()
     assert completeness_problems(evaluate_once()) == [], "the next evaluation starts clean"
+
+
+def test_the_collector_thresholds_are_restored_after_an_evaluation() -> None:
+    import gc
+
+    def crashes() -> None:
+        raise ValueError("boom")
+
+    before = gc.get_threshold()
+    assert evaluate({}, set(), [], program=constants_program).crash is None
+    assert isinstance(evaluate({}, set(), [], program=crashes).crash, ValueError)
+    assert gc.get_threshold() == before

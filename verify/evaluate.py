@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import logging
 import runpy
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,6 +76,19 @@ def _install_mock_runtime(monitor: RecordingMonitor, logger: logging.Logger, pro
         project=project, stack=stack, dry_run=False, organization=None, callbacks=None))
 
 
+@contextlib.contextmanager
+def _rarer_collections() -> Iterator[None]:
+    """The SDK keeps several long-lived objects per resource (tasks, futures, outputs), so with the default
+    thresholds the collector runs ever longer full passes as the catalog grows, and frees almost nothing:
+    a third of the evaluation's time at 3000 apps. Peak memory stays within a few percent."""
+    previous = gc.get_threshold()
+    gc.set_threshold(10_000, 10, 10)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
+
+
 class IncompleteEvaluation(RuntimeError):
     """The harness itself went wrong: the evaluation cannot be trusted to hold every registration."""
 
@@ -139,7 +154,8 @@ def evaluate(
     error: str | None = None
     crash: BaseException | None = None
     try:
-        _sync_await(runtime_stack.run_in_stack(run_program))
+        with _rarer_collections():
+            _sync_await(runtime_stack.run_in_stack(run_program))
     except pulumi.RunError as run_error:
         error = str(run_error)
     except Exception as exception:
