@@ -110,6 +110,11 @@ def test_a_second_stack_registration_is_reported(monkeypatch: pytest.MonkeyPatch
     evaluation = evaluate_once()
     assert isinstance(evaluation.crash, IncompleteEvaluation)
     assert "registered 2 time(s)" in str(evaluation.crash)
+    # The offline check treats it as a crash: exit 3, never "ok".
+    from verify import stackconfig
+    from verify.__main__ import EXIT_CRASH, run_check
+
+    assert run_check(stackconfig.load_stack("prod"), "prod") == EXIT_CRASH
 
 
 def test_a_late_empty_stack_output_registration_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
