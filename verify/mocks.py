@@ -55,7 +55,8 @@ _NOT_OPTIONS = ("object", "stackTrace")
 class Registration:
     """One raw RegisterResource request, as the engine would receive it.
 
-    The protobuf request is kept and converted on first use, so recording costs the evaluation nothing.
+    The protobuf request is kept and converted on first use, so recording costs the evaluation nothing;
+    each protobuf is released once converted.
     """
 
     def __init__(self, type: str, name: str, urn: str, parent: str, custom: bool,
