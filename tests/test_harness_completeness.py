@@ -162,3 +162,14 @@ def test_the_collector_thresholds_are_restored_after_an_evaluation() -> None:
     assert evaluate({}, set(), [], program=constants_program).crash is None
     assert isinstance(evaluate({}, set(), [], program=crashes).crash, ValueError)
     assert gc.get_threshold() == before
+
+
+def test_a_log_line_attached_to_a_resource_is_kept_and_the_evaluation_complete() -> None:
+    def logs_on_a_resource() -> None:
+        password = random.RandomPassword("pw", length=8)
+        pulumi.log.warn("rotate me soon", resource=password)
+        pulumi.export("count", 1)
+
+    evaluation = evaluate({}, set(), [], program=logs_on_a_resource)
+    assert evaluation.crash is None, evaluation.crash
+    assert "rotate me soon" in evaluation.log_lines
