@@ -1,5 +1,6 @@
 # The two entry points on a fresh machine: `make check` (offline check of the prod stack) and
-# `make test` (the test suite). Each installs what it needs first (uv from PyPI, then the locked deps).
+# `make test` (the test suite). Each installs what it needs first (uv from PyPI, then the locked deps, compiled to
+# bytecode once here, so no process compiles the SDKs' sources again).
 UV := $(shell command -v uv 2>/dev/null)
 ifeq ($(UV),)
 UV := python3 -m uv
@@ -11,7 +12,7 @@ RUN := $(UV) run --locked --quiet
 
 setup:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
-	@$(UV) sync --locked --quiet
+	@$(UV) sync --locked --quiet --compile-bytecode
 
 check: setup
 	@$(RUN) python -m verify check --stack $(STACK)
@@ -19,8 +20,11 @@ check: setup
 charts: setup
 	@$(RUN) python -m verify charts fetch
 
+# One worker per core (pytest-xdist), tests handed out one by one: on 2 cores this beats whole files per
+# worker (23-25 s against 30-36 s), though module fixtures may then be built in each worker. A focused
+# `uv run pytest tests/...` runs in one process.
 test: setup
-	@$(RUN) pytest -q
+	@$(RUN) pytest -q -n auto --dist load
 
 lint: setup
 	@$(RUN) ruff check .

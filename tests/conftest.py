@@ -72,6 +72,12 @@ def full_evaluation() -> Evaluation:
 
 
 @pytest.fixture(scope="session")
+def repeated_evaluation() -> Evaluation:
+    """A second, independent evaluation of the same config as `full_evaluation`, for determinism checks."""
+    return run(full_config())
+
+
+@pytest.fixture(scope="session")
 def overridden_evaluation() -> Evaluation:
     evaluation = run(full_config(include_generated=True))
     assert evaluation.error is None, evaluation.error
@@ -87,3 +93,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.outcome = "failed"
         report.longrepr = f"skipped in CI, where everything this test needs is installed: {reason}"
+
+@pytest.fixture(scope="session")
+def base_evaluation() -> Evaluation:
+    """The first deploy as the stack file leaves it: only the required operator secrets, as placeholders."""
+    evaluation = run(base_config())
+    assert evaluation.error is None, evaluation.error
+    return evaluation

@@ -78,3 +78,41 @@ def test_detector_finds_base64_encoded_copies() -> None:
 def test_a_marker_that_only_looks_secret_does_not_hide_a_value() -> None:
     fake = {SECRET_SIG_KEY: "not-the-secret-signature", "value": TOKEN.value}
     assert scan(fake, "x", [TOKEN])
+
+
+def test_a_needle_that_json_escapes_is_still_found() -> None:
+    """The prefilter searches JSON text; a needle with a quote, backslash or newline is checked on every value."""
+    quoted = canaries.Canary("quoted", 'pass"word\\with\nbreaks-0123456789', 'pass"word\\with\nbreaks-0123456789')
+    assert scan({"env": [f"X={quoted.value}"]}, "x", [quoted])
+    assert scan({f"key {quoted.value}": 1}, "x", [quoted])
+    assert not scan({SECRET_SIG_KEY: SECRET_SIG, "value": quoted.value}, "x", [quoted])
+
+
+def test_prefilter_keeps_a_plaintext_copy_beside_a_secret_one() -> None:
+    """The secret copy makes the resource a candidate; the exact walk still finds the plaintext one."""
+    value = {"kept": {SECRET_SIG_KEY: SECRET_SIG, "value": TOKEN.value}, "list": [1, None, {"deep": TOKEN.value}]}
+    assert [leak.path for leak in scan(value, "x", [TOKEN], "inputs")] == ["inputs.list[2].deep"]
+
+
+def test_struct_conversion_matches_the_protobuf_json_mapping() -> None:
+    from google.protobuf import json_format, struct_pb2
+
+    from verify.mocks import _struct_to_python
+
+    message = struct_pb2.Struct()
+    message.update({"s": "text", "n": 3, "f": 2.5, "b": False, "none": None, "empty": {}, "list": [],
+                    "nested": {"deep": [1, "two", {"three": True}, None, [[]]]}})
+    converted = _struct_to_python(message)
+    assert converted == json_format.MessageToDict(message)
+    assert [type(converted[key]) for key in ("s", "n", "f", "b")] == [str, float, float, bool]
+
+
+def test_options_hold_every_request_field_but_the_inputs_and_the_call_stack() -> None:
+    evaluation = run(leak=False)
+    registration = evaluation.one("command:remote:Command", "argv")
+    assert registration.options["type"] == "command:remote:Command"
+    assert registration.options["additionalSecretOutputs"] == ["connection"]
+    assert registration.options["replaceOnChanges"] == ["triggers[*]"]
+    assert "object" not in registration.options and "stackTrace" not in registration.options
+    assert "sourcePosition" in registration.options
+    assert registration.inputs["create"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,33 @@ def _needles(canary: Canary) -> list[str]:
     return needles
 
 
+def _verbatim_in_json(needle: str) -> bool:
+    """Whether `json.dumps(..., ensure_ascii=False)` writes this text unchanged wherever a string holds it."""
+    return not any(char in '"\\' or ord(char) < 0x20 for char in needle)
+
+
+@dataclass(frozen=True)
+class Needles:
+    """Every form of every canary that a leak must contain, built once for a whole evaluation.
+
+    `candidates` is the prefilter: one C-level substring search per needle over the value's JSON text,
+    which holds every string of the value verbatim (the markers' contents too, so a hit is only a
+    candidate). The exact walk, which skips secret markers, runs only with the needles that survive it.
+    """
+
+    forms: tuple[tuple[str, str, bool], ...]  # (needle, canary label, verbatim in JSON text)
+
+    @classmethod
+    def of(cls, canaries: list[Canary]) -> Needles:
+        pairs = dict.fromkeys((needle, canary.label) for canary in canaries for needle in _needles(canary))
+        return cls(tuple((needle, label, _verbatim_in_json(needle)) for needle, label in pairs))
+
+    def candidates(self, value: Any) -> Needles:
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, check_circular=False,
+                                                               default=str)
+        return Needles(tuple(form for form in self.forms if not form[2] or form[0] in text))
+
+
 def _plain_strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
     """Every string reachable without passing through a secret marker (keys included)."""
     if is_secret_marker(value):
@@ -44,27 +72,32 @@ def _plain_strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
         yield path, value
 
 
-def scan(value: Any, where: str, canaries: list[Canary], root: str = "") -> list[Leak]:
-    needles = [(needle, canary.label) for canary in canaries for needle in _needles(canary)]
+def scan(value: Any, where: str, canaries: list[Canary] | Needles, root: str = "") -> list[Leak]:
+    needles = (canaries if isinstance(canaries, Needles) else Needles.of(canaries)).candidates(value)
+    if not needles.forms:
+        return []
     leaks: list[Leak] = []
     for path, text in _plain_strings(value, root):
-        for needle, label in needles:
+        for needle, label, _ in needles.forms:
             if needle in text:
                 leaks.append(Leak(where, path, label))
     return leaks
 
 
 def find_leaks(evaluation: Evaluation) -> list[Leak]:
-    canaries = evaluation.canaries
+    needles = Needles.of(evaluation.canaries)
     leaks: list[Leak] = []
     for registration in evaluation.registrations:
+        parts = {"name": registration.name, "inputs": registration.inputs, "outputs": registration.outputs,
+                 "options": registration.options}
+        suspects = needles.candidates(list(parts.values()))  # one prefilter pass per resource
+        if not suspects.forms:
+            continue
         where = f"{registration.type} {registration.name}"
-        leaks += scan(registration.name, where, canaries, "name")
-        leaks += scan(registration.inputs, where, canaries, "inputs")
-        leaks += scan(registration.outputs, where, canaries, "outputs")
-        leaks += scan(registration.options, where, canaries, "options")
-    leaks += scan(evaluation.stack_outputs, "stack outputs", canaries)
-    leaks += scan(evaluation.log_lines, "program log", canaries)
+        for root, value in parts.items():
+            leaks += scan(value, where, suspects, root)
+    leaks += scan(evaluation.stack_outputs, "stack outputs", needles)
+    leaks += scan(evaluation.log_lines, "program log", needles)
     if evaluation.error:
-        leaks += scan(evaluation.error, "program error", canaries)
+        leaks += scan(evaluation.error, "program error", needles)
     return leaks

@@ -56,8 +56,14 @@ def _as_config_string(value: Any) -> str:
     return str(value)
 
 
+def _read_yaml(path: Path) -> Any:
+    """Safe YAML through libyaml (a quarter of the pure-Python loader's time on a large catalog)."""
+    loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # PyYAML's wheels bundle libyaml
+    return yaml.load(path.read_text(), Loader=loader)  # noqa: S506 - a safe loader
+
+
 def project_defaults(root: Path = PROJECT_ROOT) -> dict[str, Any]:
-    project = yaml.safe_load((root / "Pulumi.yaml").read_text())
+    project = _read_yaml(root / "Pulumi.yaml")
     defaults: dict[str, Any] = {}
     for key, declaration in (project.get("config") or {}).items():
         if isinstance(declaration, dict) and "default" in declaration:
@@ -89,7 +95,7 @@ def load_stack(stack: str, root: Path = PROJECT_ROOT) -> StackConfig:
     path = root / f"Pulumi.{stack}.yaml"
     if not path.exists():
         raise FileNotFoundError(f"no stack file {path.name} next to Pulumi.yaml")
-    document = yaml.safe_load(path.read_text()) or {}
+    document = _read_yaml(path) or {}
     config = from_mapping(document.get("config") or {}, root)
     for spec in SECRETS:
         if spec.need is Need.REQUIRED and not spec.generated and spec.full_key not in config.values:

@@ -1,0 +1,127 @@
+"""The workloads the benchmark runs, each in a fresh process: `python -m bench.workloads <name> ...`.
+
+    evaluate-only --stack prod   the program alone under the mock providers: the SDK's own mock monitor,
+                                 nothing recorded, no check, no output (the baseline of P1b)
+    check --apps N               the whole offline check (`python -m verify check`) of the prod stack with
+                                 every operator secret set, so that the catalog syncs, and N catalog apps
+    bare --resources N           N bare `CustomResource`s under the SDK's default mocks (the baseline of P2)
+
+`check` and `bare` print one JSON line: the seconds (wall and CPU) spent after the imports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import runpy
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pulumi
+from pulumi.runtime import config as runtime_config
+from pulumi.runtime import mocks as sdk_mocks
+from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime import stack as runtime_stack
+from pulumi.runtime.sync_await import _sync_await
+
+from components.secrets_registry import PROJECT
+
+OPERATORS = ("external-secrets", "infisical-operator")
+NAMESPACES = 10
+
+
+def catalog(size: int) -> list[dict[str, Any]]:
+    """A catalog of `size` apps, half of them on each sync operator, over the same namespaces at every size
+    from 10 on (so that the cost per app holds only what an app adds)."""
+    return [
+        {"name": f"app{i}", "namespace": f"ns{i % NAMESPACES}", "target": f"app{i}-secret", "path": f"/app{i}",
+         "refreshInterval": "1h", "operator": OPERATORS[i % 2], "keys": {"PASSWORD": f"APP{i}_PASSWORD"}}
+        for i in range(size)
+    ]
+
+
+class EchoMocks(sdk_mocks.Mocks):
+    """The plainest mock providers: every resource's outputs are its inputs."""
+
+    def new_resource(self, args: sdk_mocks.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
+        return f"{args.name}-id", dict(args.inputs)
+
+    def call(self, args: sdk_mocks.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
+        return {}, []
+
+
+def _run_under_sdk_mocks(mocks: sdk_mocks.Mocks, stack: str, program: Callable[[], None],
+                         config: dict[str, str] | None = None, secret_keys: list[str] | None = None) -> None:
+    sdk_mocks.set_mocks(mocks, project=PROJECT, stack=stack, preview=False)
+    runtime_settings.ROOT.set(None)  # set_mocks leaves its own finished root stack behind
+    runtime_config.set_all_config(config or {}, secret_keys or [])
+    _sync_await(runtime_stack.run_in_stack(program))
+
+
+def _report(started_wall: float, started_cpu: float, **extra: Any) -> None:
+    print(json.dumps({"seconds": time.perf_counter() - started_wall, "cpu": time.process_time() - started_cpu,
+                      **extra}))
+
+
+def evaluate_only(stack: str) -> None:
+    from verify import stackconfig
+    from verify.evaluate import PROGRAM
+    from verify.mocks import CanaryProviders
+
+    def program() -> None:
+        runpy.run_path(str(PROGRAM), run_name="__main__")
+
+    config = stackconfig.load_stack(stack)
+    _run_under_sdk_mocks(CanaryProviders(), stack, program, dict(config.values), sorted(config.secret_keys))
+
+
+def check(apps: int) -> int:
+    from verify import stackconfig
+    from verify.__main__ import EXIT_OK, run_check
+
+    started_wall, started_cpu = time.perf_counter(), time.process_time()
+    config = stackconfig.with_all_secrets(stackconfig.load_stack("prod"), include_generated=False)
+    config.set("apps", catalog(apps))
+    with open(os.devnull, "w", encoding="utf-8") as sink, contextlib.redirect_stdout(sink), \
+            contextlib.redirect_stderr(sink):
+        code = run_check(config, "prod")
+    if code != EXIT_OK:
+        print(f"the offline check with {apps} apps exited {code}", file=sys.stderr)
+        return code
+    _report(started_wall, started_cpu, apps=apps)
+    return 0
+
+
+def bare(resources: int) -> None:
+    def program() -> None:
+        for index in range(resources):
+            pulumi.CustomResource("bench:index:Thing", f"thing{index}", {"value": f"value-{index}"})
+
+    started_wall, started_cpu = time.perf_counter(), time.process_time()
+    _run_under_sdk_mocks(EchoMocks(), "bench", program)
+    _report(started_wall, started_cpu, resources=resources)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.workloads", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="workload", required=True)
+    commands.add_parser("evaluate-only").add_argument("--stack", default="prod")
+    commands.add_parser("check").add_argument("--apps", type=int, required=True)
+    commands.add_parser("bare").add_argument("--resources", type=int, required=True)
+    args = parser.parse_args(argv)
+    if args.workload == "evaluate-only":
+        evaluate_only(args.stack)
+        return 0
+    if args.workload == "check":
+        return check(args.apps)
+    bare(args.resources)
+    sys.stdout.flush()
+    os._exit(0)  # the SDK's mock monitor leaves its executor threads' loops to a noisy garbage collection at exit
+
+
+if __name__ == "__main__":
+    sys.exit(main())
