@@ -36,4 +36,4 @@ outputs.export_common(settings, secrets)
 
 if settings.cluster.enabled:
     cluster = ClusterPlatform("cluster", settings, secrets, dns_records=dns.cluster_records if dns else ())
-    outputs.export_cluster(cluster)
+    outputs.export_cluster(cluster, secrets)

@@ -69,12 +69,16 @@ def export_bifrost(settings: Settings, secrets: BootstrapSecrets, server: Bifros
         pulumi.export("bifrostDeployKey", server.deploy_key.private_key)
 
 
-def export_cluster(cluster: ClusterPlatform) -> None:
+def export_cluster(cluster: ClusterPlatform, secrets: BootstrapSecrets) -> None:
     """Names of every cluster Secret created or synced (per namespace), the releases, the cluster's next steps."""
     plan = cluster.plan
     pulumi.export("clusterSecrets", plan.secret_names())
     pulumi.export("clusterReleases", {pin.release_name: f"{pin.chart} {pin.version}" for pin in plan.releases})
     pulumi.export("clusterPendingSteps", list(plan.pending))
+    if plan.provisioner is not None:
+        # The first Infisical admin's login; encrypted in state, read on purpose with --show-secrets.
+        pulumi.export("infisicalAdmin", {"email": plan.provisioner.admin_email,
+                                         "password": secrets.value("infisical_admin_password")})
     # Planned but not applied until the machine identity is set: every store, auth and sync object a catalog
     # change makes, so a review shows them before the secret exists.
     pulumi.export("clusterWaiting", [

@@ -50,7 +50,7 @@ INFISICAL_CONNECTION: Final = "infisical"  # InfisicalConnection and InfisicalAu
 INFISICAL_AUTH: Final = "infisical-universal-auth"
 CERT_MANAGER_API_VERSION: Final = "cert-manager.io/v1"
 CNPG_API_VERSION: Final = "postgresql.cnpg.io/v1"
-CREATION_POLICY: Final = "Owner"  # the synced Secret is deleted with its ExternalSecret/InfisicalSecret
+CREATION_POLICY: Final = "Owner"  # the synced Secret is deleted with its ExternalSecret/InfisicalStaticSecret
 
 # Argo CD OIDC against Authentik (the OAuth2 provider's client ID and application slug).
 ARGOCD_OIDC_CLIENT_ID: Final = "argocd"

@@ -277,6 +277,9 @@ def test_a_first_deploy_provisions_the_identity_in_the_cluster(first_deploy_eval
     for registration in [store, auth, *evaluation.by_type(EXTERNAL_SECRET), *evaluation.by_type(STATIC_SECRET)]:
         assert job.urn in registration.all_dependencies(), registration.name
     assert evaluation.stack_outputs["clusterWaiting"] == []
+    login = evaluation.stack_outputs["infisicalAdmin"]
+    assert login["email"] == "owner@example.com" and is_secret_marker(login["password"])
+    assert find_leaks(evaluation) == []
 
 
 def test_the_program_never_writes_the_secrets_the_job_fills(first_deploy_evaluation: Evaluation) -> None:
