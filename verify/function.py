@@ -7,6 +7,8 @@ shows each one failing). They read rendered manifests, not the program's intenti
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -15,7 +17,7 @@ from typing import Any
 from components.cluster import charts
 from components.cluster import constants as c
 from verify import leaks
-from verify.evaluate import Evaluation
+from verify.evaluate import PROJECT_ROOT, Evaluation
 from verify.inventory import WORKLOAD_KINDS, Inventory, Item
 
 KUBERNETES_VERSION = "1.35.0"  # a version kubernetes-validate ships strict schemas for
@@ -70,11 +72,46 @@ def strict(schema: Any) -> Any:
     return result
 
 
-def crd_validators(inventory: Inventory) -> dict[tuple[str, str], Any]:
-    """(apiVersion, kind) -> validator, from the CRDs the releases themselves install."""
+VALID_CACHE = PROJECT_ROOT / ".cache" / "valid"
+
+
+@functools.cache
+def _validator_version() -> str:
+    from importlib.metadata import version
+
+    return version("kubernetes-validate")
+
+
+def _object_digest(schema_id: str, manifest: dict[str, Any]) -> str:
+    text = json.dumps([schema_id, manifest], sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def known_valid(schema_id: str, manifest: dict[str, Any]) -> tuple[bool, str]:
+    """Whether this exact object passed this exact schema before (a marker named by their digest), and the digest.
+
+    Validating the same rendered object against the same schema always gives the same answer, and a pinned
+    chart renders the same objects run after run, so a warm cache skips most of the schema work. Only the
+    digest is written, never the object; Secrets are never cached.
+    """
+    digest = _object_digest(schema_id, manifest)
+    return (VALID_CACHE / digest[:2] / digest).exists(), digest
+
+
+def remember_valid(digest: str) -> None:
+    marker = VALID_CACHE / digest[:2] / digest
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+    except OSError:
+        pass  # a read-only checkout: validate again next time
+
+
+def crd_validators(inventory: Inventory) -> dict[tuple[str, str], tuple[Any, str]]:
+    """(apiVersion, kind) -> (validator, schema digest), from the CRDs the releases themselves install."""
     import jsonschema
 
-    validators: dict[tuple[str, str], Any] = {}
+    validators: dict[tuple[str, str], tuple[Any, str]] = {}
     for item in inventory.of_kind("CustomResourceDefinition"):
         spec = item.manifest["spec"]
         for version in spec.get("versions", []):
@@ -82,7 +119,7 @@ def crd_validators(inventory: Inventory) -> dict[tuple[str, str], Any]:
                 continue
             schema = version.get("schema", {}).get("openAPIV3Schema", {})
             validators[(f"{spec['group']}/{version['name']}", spec["names"]["kind"])] = (
-                jsonschema.Draft7Validator(strict(schema)))
+                jsonschema.Draft7Validator(strict(schema)), _object_digest("crd", schema))
     return validators
 
 
@@ -99,14 +136,23 @@ def schemas_valid(inventory: Inventory, evaluation: Evaluation) -> list[str]:
                 problems.append(f"{item.where}: {api_version} {item.kind} is not a Kubernetes "
                                 f"{KUBERNETES_VERSION} kind")
                 continue
+            schema_id = (f"kubernetes-validate-{_validator_version()}-strict-{KUBERNETES_VERSION}-"
+                         f"{api_version}-{item.kind}")
+        elif (api_version, item.kind) in custom:
+            validator, schema_id = custom[(api_version, item.kind)]
         else:
-            validator = custom.get((api_version, item.kind))
-            if validator is None:
-                problems.append(f"{item.where}: no installed CRD serves {api_version} {item.kind}")
-                continue
-        for error in sorted(validator.iter_errors(item.manifest), key=lambda e: list(map(str, e.absolute_path))):
+            problems.append(f"{item.where}: no installed CRD serves {api_version} {item.kind}")
+            continue
+        cacheable = item.kind != "Secret"
+        valid, digest = known_valid(schema_id, item.manifest) if cacheable else (False, "")
+        if valid:
+            continue
+        errors = sorted(validator.iter_errors(item.manifest), key=lambda e: list(map(str, e.absolute_path)))
+        for error in errors:
             path = ".".join(str(part) for part in error.absolute_path) or "(root)"
             problems.append(f"{item.where}: {path}: {error.message}")
+        if cacheable and not errors:
+            remember_valid(digest)
     return problems
 
 
@@ -115,14 +161,14 @@ def schemas_valid(inventory: Inventory, evaluation: Evaluation) -> list[str]:
 def no_plaintext_secrets(inventory: Inventory, evaluation: Evaluation) -> list[str]:
     """No canary (or its base64) outside a Secret's data/stringData, in anything rendered or applied."""
     problems = []
+    needles = leaks.Needles.of(evaluation.canaries)
     for item in inventory.items:
         if item.source.startswith("controller"):
             continue
         manifest = item.manifest
         if item.kind == "Secret":
             manifest = {key: value for key, value in manifest.items() if key not in ("data", "stringData")}
-        problems += [f"{item.where}: {leak.render()}" for leak in leaks.scan(manifest, item.where,
-                                                                                evaluation.canaries)]
+        problems += [f"{item.where}: {leak.render()}" for leak in leaks.scan(manifest, item.where, needles)]
     return problems
 
 

@@ -178,6 +178,14 @@ def infisical_values(ctx: ReleaseContext) -> dict[str, Any]:
       Secret instead, which the Deployment reads with `envFrom`.
     - The pods read that Secret at start only: a digest of its content in a pod annotation rolls them.
     - An Ingress only with an operator-named class, TLS from cert-manager.
+
+    What each value relies on, read in Infisical/infisical `helm-charts/infisical-standalone-postgres/` (no copy
+    at exactly 1.7.5 could be read: these are the nearest stored versions, see verify/inventory.py):
+    `templates/infisical.yaml` at 0deda063 (env gates on `postgresql.enabled` / `redis.enabled`,
+    `envFrom.secretRef: infisical.kubeSecretRef`, `infisical.podAnnotations`, the Service on 8080);
+    `templates/ingress.yaml` at 07679d93 (`ingress.enabled`, `ingressClassName`, `annotations`, `tls`);
+    `values.yaml` at fb94f89c (chart 1.7.2) and 002a40e9 (`ingress.nginx.enabled`, `postgresql.enabled`,
+    `redis.enabled` defaults true; Chart.yaml 1.7.5 at 02fdd1de declares the three subcharts on those conditions).
     """
     cluster = ctx.cluster
     ingress: dict[str, Any] = {"enabled": False, "nginx": {"enabled": False}}

@@ -240,3 +240,16 @@ def test_an_unlisted_workload_fails(installed: tuple[Inventory, Evaluation]) -> 
 def test_separators_split_as_helm_splits() -> None:
     text = "a: 1\n---# Source: x\nb: 2\n---\n\n---\nc: 3\n"
     assert rendering.split_manifests(text) == [{"a": 1}, {"b": 2}, {"c": 3}]
+
+
+def test_a_valid_object_is_remembered_by_digest_and_a_changed_one_is_validated_again(
+        installed: tuple[Inventory, Evaluation], tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(function, "VALID_CACHE", tmp_path)
+    built = mutated(installed, lambda b: None)
+    assert function.schemas_valid(built, installed[1]) == []
+    markers = list(tmp_path.rglob("*"))
+    assert markers, "valid objects leave a marker"
+    assert all(item.name not in str(marker) for marker in markers for item in built.items)  # digests only
+    broken = mutated(installed, lambda b: find(b, "Deployment", "argocd-server").manifest["spec"]
+                     .__setitem__("replica", 2))
+    assert any("replica" in problem for problem in function.schemas_valid(broken, installed[1]))
