@@ -165,7 +165,7 @@ def evaluate(
         runtime_settings.ROOT.set(None)
         monitor.close_thread_loops()
     leftover_tasks = _cancel_leftover_tasks()  # even after a crash, so that the next evaluation starts clean
-    if crash is None:
+    if crash is None and error is None:  # a program stopped by its own error leaves its outputs pending
         crash = _incomplete(monitor, leftover_tasks)
     return Evaluation(
         registrations=list(monitor.registrations),
