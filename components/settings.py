@@ -470,6 +470,11 @@ def _read_app(r: _Reader, index: int, item: Any, default_operator: str) -> AppEn
             else:
                 pairs.append((str(k8s_key), remote_key))
     generated = _read_generated(r, where, item.get("generate", {}), {remote for _, remote in pairs}, fix)
+    if generated and path != "/":
+        # The provisioner writes into existing folders only: the API it is checked against has no folder endpoint.
+        r.problem(f"{where}.generate", f"needs path / (the provisioner Job cannot create the folder "
+                  f"{_quote_plain(path)} in Infisical)", "move the entry to path /, or drop `generate` and set the "
+                  "keys in Infisical by hand")
     if len(r.problems) > before:
         return None
     return AppEntry(name, namespace, secret_name, path, tuple(pairs), interval, operator, generated)

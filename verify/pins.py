@@ -34,6 +34,7 @@ IMAGE_SOURCES: dict[str, str] = {
     "docker.io/netbirdio/reverse-proxy": "https://github.com/netbirdio/netbird/releases",
     "docker.io/netbirdio/netbird": "https://github.com/netbirdio/netbird/releases",
     "docker.io/netbirdio/dashboard": "https://github.com/netbirdio/dashboard/releases",
+    "docker.io/library/python": "https://github.com/docker-library/official-images/blob/master/library/python",
     "ghcr.io/cloudnative-pg/postgresql": "https://github.com/cloudnative-pg/postgres-containers/pkgs/container/postgresql",
 }
 

@@ -20,7 +20,7 @@ from .provision import ADMIN_PASSWORD_ENV, SETTINGS_ENV, STATE_ADMIN_TOKEN, STAT
 # The Job's interpreter: the same minor version the project runs and tests on (Python 3.11), newest patch of
 # the Docker official image's slim Debian variant as listed in docker-library/official-images
 # `library/python` (3.11.14-slim-trixie). Bump it together with the project's Python.
-PYTHON_IMAGE = "python:3.11.14-slim-trixie"
+PYTHON_IMAGE = "docker.io/library/python:3.11.14-slim-trixie"  # renovate: docker
 NAME = "infisical-bootstrap"
 SOURCE_DIR = Path(__file__).parent
 MOUNT_DIR = "/opt"  # the package is mounted at /opt/infisical_bootstrap; `python -m` finds it from here

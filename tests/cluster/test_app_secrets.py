@@ -13,7 +13,7 @@ from verify.evaluate import Evaluation
 from verify.leaks import find_leaks
 from verify.mocks import is_secret_marker
 
-GRAFANA = {"name": "grafana", "namespace": "monitoring", "target": "grafana-secret", "path": "/grafana",
+GRAFANA = {"name": "grafana", "namespace": "monitoring", "target": "grafana-secret", "path": "/",
            "keys": {"ADMIN_PASSWORD": "GRAFANA_ADMIN_PASSWORD", "SMTP_PASSWORD": "GRAFANA_SMTP_PASSWORD"},
            "generate": {"GRAFANA_ADMIN_PASSWORD": {"length": 40}}}
 
@@ -43,7 +43,7 @@ def test_a_generated_key_reaches_the_job_as_a_mounted_secret_and_nothing_else() 
     seeds = secret_by_object_name(evaluation, "infisical", SEEDS_SECRET)
     assert is_secret_marker(seeds.inputs["stringData"])
     assert set(plain(seeds.inputs["stringData"])) == {"monitoring.grafana.GRAFANA_ADMIN_PASSWORD"}
-    assert job_settings(evaluation)["seeds"] == [{"path": "/grafana", "name": "GRAFANA_ADMIN_PASSWORD",
+    assert job_settings(evaluation)["seeds"] == [{"path": "/", "name": "GRAFANA_ADMIN_PASSWORD",
                                                   "file": "monitoring.grafana.GRAFANA_ADMIN_PASSWORD",
                                                   "generation": 0}]
     (job,) = evaluation.by_type(JOB)
@@ -58,8 +58,8 @@ def test_a_key_only_a_person_has_is_a_pending_step_with_its_command() -> None:
     steps = evaluation.stack_outputs["clusterPendingSteps"]
     person = [step for step in steps if "supplied by a person" in step]
     assert len(person) == 1
-    assert "GRAFANA_SMTP_PASSWORD at /grafana" in person[0]
-    assert "infisical secrets set" in person[0] and "--path /grafana GRAFANA_SMTP_PASSWORD='<value>'" in person[0]
+    assert "GRAFANA_SMTP_PASSWORD at / " in person[0]
+    assert "infisical secrets set" in person[0] and "--path / GRAFANA_SMTP_PASSWORD='<value>'" in person[0]
 
 
 def test_a_generation_bump_regenerates_that_key_and_reruns_the_job() -> None:
@@ -85,7 +85,7 @@ def test_without_the_provisioner_generated_keys_are_a_pending_step() -> None:
     assert not [r for r in evaluation.by_type(SECRET) if r.inputs["metadata"]["name"] == SEEDS_SECRET]
     steps = evaluation.stack_outputs["clusterPendingSteps"]
     assert any("Generated app secrets are written to Infisical by the provisioner Job" in step for step in steps)
-    assert any("GRAFANA_ADMIN_PASSWORD at /grafana is supplied by a person" in step for step in steps)
+    assert any("GRAFANA_ADMIN_PASSWORD at / is supplied by a person" in step for step in steps)
 
 
 def test_bad_generate_entries_are_named_with_their_fix() -> None:
@@ -103,4 +103,10 @@ def test_bad_generate_entries_are_named_with_their_fix() -> None:
 def test_two_entries_cannot_generate_the_same_key() -> None:
     twin = dict(GRAFANA, name="grafana-two", namespace="grafana", target="grafana-two")
     evaluation = evaluate_apps(GRAFANA, twin)
-    assert evaluation.error is not None and "both generate GRAFANA_ADMIN_PASSWORD at /grafana" in evaluation.error
+    assert evaluation.error is not None and "both generate GRAFANA_ADMIN_PASSWORD at /" in evaluation.error
+
+
+def test_generated_keys_need_the_root_path() -> None:
+    evaluation = evaluate_apps(dict(GRAFANA, path="/grafana"))
+    assert evaluation.error is not None and "apps[0].generate" in evaluation.error
+    assert "cannot create the folder" in evaluation.error

@@ -126,7 +126,8 @@ def test_the_image_is_pinned_to_a_patch_release() -> None:
     image = the_job()["spec"]["template"]["spec"]["containers"][0]["image"]
     assert image == m.PYTHON_IMAGE
     name, _, tag = image.partition(":")
-    assert name == "python" and tag.count(".") == 2 and tag.startswith(f"{sys.version_info[0]}.{sys.version_info[1]}.")
+    assert name == "docker.io/library/python" and tag.count(".") == 2
+    assert tag.startswith(f"{sys.version_info[0]}.{sys.version_info[1]}.")
 
 
 def test_the_job_name_is_stable_and_changes_exactly_with_its_inputs() -> None:
