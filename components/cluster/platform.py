@@ -46,8 +46,12 @@ class ClusterPlatform(pulumi.ComponentResource):
         first = tuple(pin for pin in plan.releases if not pin.needs_objects)
         self.operators = ClusterReleases("cluster-releases", first, context, self.base, self.bootstrap.secrets, {},
                                          dns_records, child)
-        credentials = None
-        if plan.machine_identity and plan.provisioner is None:
+        # What the ESO objects carry as their credentials annotation, so a rotation re-syncs them at once: a keyed
+        # digest of supplied credentials, or the rotation counter of provisioned ones (the Job issues them).
+        credentials: pulumi.Input[str] | None = None
+        if plan.provisioner is not None:
+            credentials = f"generation-{plan.provisioner.generation}"
+        elif plan.machine_identity:
             credentials = digests.of(client_id=secrets.value("machine_identity_client_id"),
                                      client_secret=secrets.value("machine_identity_client_secret"))
         platform_objects = tuple(item for item in plan.objects if not item.needs_identity)

@@ -305,6 +305,8 @@ def test_a_generation_bump_rotates_through_a_new_secret_name(first_deploy_evalua
     assert before.inputs["metadata"]["name"] != after.inputs["metadata"]["name"]  # the Job runs again
     (auth,) = rotated.by_type(AUTH)
     assert auth.inputs["spec"]["universal"]["clientIdRef"]["name"] == f"{c.SECRET_MACHINE_IDENTITY}-g1"
+    for registration in rotated.by_type(EXTERNAL_SECRET):  # ESO re-syncs on the changed annotation
+        assert registration.inputs["metadata"]["annotations"][c.CREDENTIALS_DIGEST_ANNOTATION] == "generation-1"
     assert find_leaks(rotated) == []
 
 
