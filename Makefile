@@ -14,7 +14,10 @@ setup:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	@$(UV) sync --locked --quiet --compile-bytecode
 
+# The check renders every chart: charts missing from every cache are pulled first (nothing is pulled once
+# they are cached, or where ../shared/refs/charts-src holds them).
 check: setup
+	@$(RUN) python -m verify charts fetch --quiet
 	@$(RUN) python -m verify check --stack $(STACK)
 
 charts: setup

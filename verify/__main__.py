@@ -134,11 +134,12 @@ def main(argv: list[str] | None = None) -> int:
     charts_parser = commands.add_parser("charts", help="the local chart cache the offline check renders from")
     charts_parser.add_argument("action", choices=("fetch", "status"),
                                help="fetch: pull every pinned chart from its repository; status: where each is")
+    charts_parser.add_argument("--quiet", action="store_true", help="fetch: say nothing about cached charts")
     args = parser.parse_args(argv)
     if args.command == "charts":
         from verify import chart_cache
 
-        return chart_cache.fetch() if args.action == "fetch" else chart_cache.status()
+        return chart_cache.fetch(quiet=args.quiet) if args.action == "fetch" else chart_cache.status()
     return check(args.stack, args.root)
 
 

@@ -61,14 +61,21 @@ def fetch_one(pin: ChartPin, destination: Path, repository: str | None = None,
 
 
 def fetch(destination: Path = rendering.PROJECT_CACHE, pins: tuple[ChartPin, ...] = ALL,
-          say: Callable[[str], None] = print) -> int:
-    """Every pinned chart into the cache, one progress line each; non-zero when one could not be fetched."""
+          say: Callable[[str], None] = print, quiet: bool = False) -> int:
+    """Every pinned chart into the cache, one progress line each; non-zero when one could not be fetched.
+
+    `quiet`: say nothing about charts already in a cache (what `make check` runs first, so it needs no
+    separate setup step and stays silent once the cache is full).
+    """
     failed = 0
     for index, pin in enumerate(pins, 1):
-        say(f"[{index}/{len(pins)}] {pin.chart} {pin.version}: ...")
+        cached = not pin.source_offline or rendering.locate(pin) is not None
+        if not (quiet and cached):
+            say(f"[{index}/{len(pins)}] {pin.chart} {pin.version}: ...")
         result = fetch_one(pin, destination)
         failed += result.status == "failed"
-        say(f"[{index}/{len(pins)}] {pin.chart} {pin.version}: {result.status} ({result.detail})")
+        if not (quiet and cached):
+            say(f"[{index}/{len(pins)}] {pin.chart} {pin.version}: {result.status} ({result.detail})")
     if failed:
         say(f"{failed} chart(s) could not be fetched; `make check` fails until they are in the cache")
     return EXIT_FAILED if failed else EXIT_OK

@@ -57,3 +57,12 @@ def test_a_version_the_repository_does_not_serve_fails_clearly(repository: str, 
 def test_a_chart_without_an_offline_source_is_never_pulled(tmp_path: Path) -> None:
     result = chart_cache.fetch_one(charts.INFISICAL, tmp_path, repository="http://127.0.0.1:9")
     assert result.status == "unavailable"
+
+
+def test_the_checks_own_fetch_is_silent_when_everything_is_cached(tmp_path: Path) -> None:
+    refs_path("charts-src", charts.VALKEY.source_name)
+    lines: list[str] = []
+    assert chart_cache.fetch(tmp_path, (charts.VALKEY, charts.INFISICAL), lines.append, quiet=True) == 0
+    assert lines == [] and not any(tmp_path.iterdir())
+    assert chart_cache.fetch(tmp_path, (charts.VALKEY,), lines.append) == 0
+    assert len(lines) == 2 and "cached" in lines[1]
