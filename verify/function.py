@@ -107,45 +107,65 @@ def remember_valid(digest: str) -> None:
         pass  # a read-only checkout: validate again next time
 
 
-def crd_validators(inventory: Inventory) -> dict[tuple[str, str], tuple[Any, str]]:
-    """(apiVersion, kind) -> (validator, schema digest), from the CRDs the releases themselves install."""
-    import jsonschema
+class CrdValidators:
+    """(apiVersion, kind) -> (validator, schema digest), from the CRDs the releases themselves install.
 
-    validators: dict[tuple[str, str], tuple[Any, str]] = {}
-    for item in inventory.of_kind("CustomResourceDefinition"):
-        spec = item.manifest["spec"]
-        for version in spec.get("versions", []):
-            if not version.get("served", True):
-                continue
-            schema = version.get("schema", {}).get("openAPIV3Schema", {})
-            validators[(f"{spec['group']}/{version['name']}", spec["names"]["kind"])] = (
-                jsonschema.Draft7Validator(strict(schema)), _object_digest("crd", schema))
-    return validators
+    A validator is built when a custom resource of its kind is first checked: most installed CRDs (ESO's two
+    dozen, CloudNativePG's large ones) serve no object of this program.
+    """
+
+    def __init__(self, inventory: Inventory) -> None:
+        self._schemas: dict[tuple[str, str], Any] = {}
+        for item in inventory.of_kind("CustomResourceDefinition"):
+            spec = item.manifest["spec"]
+            for version in spec.get("versions", []):
+                if version.get("served", True):
+                    key = (f"{spec['group']}/{version['name']}", spec["names"]["kind"])
+                    self._schemas[key] = version.get("schema", {}).get("openAPIV3Schema", {})
+        self._built: dict[tuple[str, str], tuple[Any, str]] = {}
+        self._digests: dict[tuple[str, str], str] = {}
+
+    def __contains__(self, key: tuple[str, str]) -> bool:
+        return key in self._schemas
+
+    def digest(self, key: tuple[str, str]) -> str:
+        """A digest of the CRD version's schema, computed once: the schema's identity in the result cache."""
+        if key not in self._digests:
+            self._digests[key] = _object_digest("crd", self._schemas[key])
+        return self._digests[key]
+
+    def __getitem__(self, key: tuple[str, str]) -> tuple[Any, str]:
+        if key not in self._built:
+            import jsonschema
+
+            schema = self._schemas[key]
+            self._built[key] = (jsonschema.Draft7Validator(strict(schema)), self.digest(key))
+        return self._built[key]
 
 
 def schemas_valid(inventory: Inventory, evaluation: Evaluation) -> list[str]:
     problems = []
-    custom = crd_validators(inventory)
+    custom = CrdValidators(inventory)
     for item in inventory.items:
         if item.source.startswith(("controller", "upstream", "crds")):
             continue  # not applied by this program or a rendered chart: shapes taken from sources, not manifests
         api_version = str(item.manifest.get("apiVersion", ""))
-        if is_core_kind(api_version):
-            validator = _core_validator(item.kind, api_version)
-            if validator is None:
-                problems.append(f"{item.where}: {api_version} {item.kind} is not a Kubernetes "
-                                f"{KUBERNETES_VERSION} kind")
-                continue
+        core = is_core_kind(api_version)
+        if core:
             schema_id = (f"kubernetes-validate-{_validator_version()}-strict-{KUBERNETES_VERSION}-"
                          f"{api_version}-{item.kind}")
         elif (api_version, item.kind) in custom:
-            validator, schema_id = custom[(api_version, item.kind)]
+            schema_id = f"crd-{api_version}-{item.kind}-{custom.digest((api_version, item.kind))}"
         else:
             problems.append(f"{item.where}: no installed CRD serves {api_version} {item.kind}")
             continue
         cacheable = item.kind != "Secret"
         valid, digest = known_valid(schema_id, item.manifest) if cacheable else (False, "")
         if valid:
+            continue
+        validator = _core_validator(item.kind, api_version) if core else custom[(api_version, item.kind)][0]
+        if validator is None:
+            problems.append(f"{item.where}: {api_version} {item.kind} is not a Kubernetes {KUBERNETES_VERSION} kind")
             continue
         errors = sorted(validator.iter_errors(item.manifest), key=lambda e: list(map(str, e.absolute_path)))
         for error in errors:
