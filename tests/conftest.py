@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,8 @@ from components.secrets_registry import SECRETS, Need
 from verify import stackconfig
 from verify.evaluate import PROJECT_ROOT, Evaluation, evaluate
 from verify.stackconfig import StackConfig
+
+pytest_plugins = ["tests.ci_skips"]
 
 REFS = PROJECT_ROOT.parent / "shared" / "refs"
 
@@ -83,16 +84,6 @@ def overridden_evaluation() -> Evaluation:
     assert evaluation.error is None, evaluation.error
     return evaluation
 
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-    """In CI (CI=true) a skip is a failure: a test that needs upstream refs or a tool must run there."""
-    outcome = yield
-    report = outcome.get_result()
-    if os.environ.get("CI") == "true" and report.skipped and not hasattr(report, "wasxfail"):
-        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
-        report.outcome = "failed"
-        report.longrepr = f"skipped in CI, where everything this test needs is installed: {reason}"
 
 @pytest.fixture(scope="session")
 def base_evaluation() -> Evaluation:

@@ -7,7 +7,6 @@ InfisicalStaticSecrets), the ClusterIssuer, Infisical's database Cluster, and th
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from typing import Any
 
 from components.cluster import constants as c
@@ -173,15 +172,3 @@ def database_cluster() -> dict[str, Any]:
         "bootstrap": {"initdb": {
             "database": c.DATABASE_NAME, "owner": c.DATABASE_OWNER, "secret": {"name": c.SECRET_DATABASE}}},
     }
-
-
-def sync_metadata(app: AppEntry, annotations: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    metadata: dict[str, Any] = {
-        "name": app.secret_name,
-        "namespace": app.namespace,
-        "labels": {"app.kubernetes.io/name": app.name, "app.kubernetes.io/managed-by": "pulumi"},
-    }
-    if annotations:
-        metadata["annotations"] = dict(annotations)
-    return metadata
-
