@@ -8,6 +8,7 @@ from components.bifrost.server import BifrostServer
 from components.bootstrap_secrets import BootstrapSecrets
 from components.cluster import ClusterPlatform
 from components.dns.records import DnsRecords
+from components.secrets_registry import CLOUDFLARE_API_TOKEN
 from components.settings import ConfigError, RawConfig, load
 
 try:
@@ -21,7 +22,7 @@ secrets = BootstrapSecrets("bootstrap-secrets", settings)
 bifrost_server = BifrostServer("bifrost", settings, secrets) if settings.bifrost.enabled else None
 
 # Every record exists before anything asks Let's Encrypt for a certificate (see components/dns/records.py).
-dns = DnsRecords("dns", settings.dns, secrets.value("cloudflare_api_token"), settings.stack,
+dns = DnsRecords("dns", settings.dns, secrets.value(CLOUDFLARE_API_TOKEN), settings.stack,
                  vps_ipv4=bifrost_server.ipv4 if bifrost_server else None,
                  vps_ipv6=bifrost_server.ipv6 if bifrost_server else None) if settings.dns.hosts else None
 if dns is not None:

@@ -54,23 +54,23 @@ class BootstrapSecrets(pulumi.ComponentResource):
         super().__init__("homelab:secrets:BootstrapSecrets", name, None, opts)
         self._settings = settings
         self._config = pulumi.Config(PROJECT)
-        self._values: dict[str, pulumi.Output[str]] = {}
-        self._key_pairs: dict[str, KeyPair] = {}
+        self._values: dict[SecretSpec, pulumi.Output[str]] = {}
+        self._key_pairs: dict[SecretSpec, KeyPair] = {}
         self.netbird_owner_password: pulumi.Output[str] | None = None
         for spec in SECRETS:
             if not secret_in_scope(spec, settings.bifrost.enabled, settings.cluster.enabled):
                 continue
-            if spec.name in settings.supplied:
-                self._values[spec.name] = self._config.require_secret(spec.config_key)
+            if spec in settings.supplied:
+                self._values[spec] = self._config.require_secret(spec.config_key)
             elif spec.generator is not None:
-                self._values[spec.name] = self._generate(spec)
+                self._values[spec] = self._generate(spec)
         self.register_outputs({})
 
     def _child(self, **extra: object) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, **extra)  # type: ignore[arg-type]
 
     def _generate(self, spec: SecretSpec) -> pulumi.Output[str]:
-        generation = str(self._settings.generations.get(spec.name, 0))
+        generation = str(self._settings.generations.get(spec, 0))
         generator = spec.generator
         if isinstance(generator, RandomPasswordGen):
             password = random.RandomPassword(
@@ -87,27 +87,26 @@ class BootstrapSecrets(pulumi.ComponentResource):
         if isinstance(generator, Ed25519Gen):
             key = tls.PrivateKey(spec.config_key, algorithm="ED25519",
                                  opts=self._child(replacement_trigger=generation))
-            self._key_pairs[spec.name] = KeyPair(
+            self._key_pairs[spec] = KeyPair(
                 secret(key.private_key_openssh), key.public_key_openssh.apply(str.strip))
             return secret(key.private_key_openssh)
         raise AssertionError(f"no generator for {spec.name}")
 
-    def value(self, name: str) -> pulumi.Output[str]:
-        return self._values[name]
+    def value(self, spec: SecretSpec) -> pulumi.Output[str]:
+        return self._values[spec]
 
-    def optional(self, name: str) -> pulumi.Output[str] | None:
-        return self._values.get(name)
+    def optional(self, spec: SecretSpec) -> pulumi.Output[str] | None:
+        return self._values.get(spec)
 
-    def key_pair(self, name: str, public_key: str = "") -> KeyPair:
+    def key_pair(self, spec: SecretSpec, public_key: str = "") -> KeyPair:
         """The private key and its OpenSSH public half, whether generated or supplied."""
-        if name in self._key_pairs:
-            return self._key_pairs[name]
-        private_key = self._values[name]
+        if spec in self._key_pairs:
+            return self._key_pairs[spec]
+        private_key = self._values[spec]
         if public_key:
             return KeyPair(private_key, pulumi.Output.from_input(public_key))
         # Derived here, not with the tls.get_public_key invoke: the SDK sends invoke arguments without their
         # secret marker, so the private key would cross it, and be logged by the engine, in plain text.
-        spec = next(spec for spec in SECRETS if spec.name == name)
         derived = secret(private_key).apply(lambda text: openssh_public_key(text, spec))
         # The public half is not secret: it is pinned in every connection and exported in known_hosts.
         return KeyPair(private_key, pulumi.Output.unsecret(derived))

@@ -8,7 +8,7 @@ from components.bifrost.server import BifrostServer
 from components.bootstrap_secrets import BootstrapSecrets
 from components.cluster import ClusterPlatform
 from components.dns.records import DnsRecords
-from components.secrets_registry import SECRETS
+from components.secrets_registry import AUTHENTIK_BOOTSTRAP_PASSWORD, INFISICAL_ADMIN_PASSWORD, SECRETS, SSH_DEPLOY_KEY
 from components.settings import Settings, missing_later_secrets, secret_in_scope
 
 
@@ -27,10 +27,10 @@ def rotation_status(settings: Settings) -> dict[str, dict[str, object]]:
     for spec in SECRETS:
         if not secret_in_scope(spec, settings.bifrost.enabled, settings.cluster.enabled):
             continue
-        if spec.name in settings.supplied:
+        if spec in settings.supplied:
             status[spec.config_key] = {"source": "supplied", "rotatable": spec.rotatable}
         elif spec.generated:
-            status[spec.config_key] = {"source": "generated", "generation": settings.generations[spec.name],
+            status[spec.config_key] = {"source": "generated", "generation": settings.generations[spec],
                                        "rotatable": spec.rotatable}
         else:
             status[spec.config_key] = {"source": "not set", "rotatable": spec.rotatable}
@@ -43,8 +43,8 @@ def export_common(settings: Settings, secrets: BootstrapSecrets) -> None:
     if secrets.netbird_owner_password is not None:
         # Encrypted in state; read it once with `pulumi stack output --show-secrets netbirdOwnerPassword`.
         pulumi.export("netbirdOwnerPassword", secrets.netbird_owner_password)
-    admin_password = secrets.optional("authentik_bootstrap_password")
-    if admin_password is not None and "authentik_bootstrap_password" not in settings.supplied:
+    admin_password = secrets.optional(AUTHENTIK_BOOTSTRAP_PASSWORD)
+    if admin_password is not None and AUTHENTIK_BOOTSTRAP_PASSWORD not in settings.supplied:
         pulumi.export("authentikAdminPassword", admin_password)
 
 
@@ -56,7 +56,7 @@ def export_bifrost(settings: Settings, secrets: BootstrapSecrets, server: Bifros
     known_hosts = pulumi.Output.all(server.ipv4, server.host_key.public_key).apply(
         lambda parts: f"{parts[0]} {parts[1]}")
     pulumi.export("bifrostKnownHosts", known_hosts)
-    generated_key = "ssh_deploy_key" not in settings.supplied
+    generated_key = SSH_DEPLOY_KEY not in settings.supplied
     key_step = (
         "pulumi stack output --show-secrets bifrostDeployKey > ~/.ssh/bifrost_ed25519 && "
         "chmod 600 ~/.ssh/bifrost_ed25519 && " if generated_key else ""
@@ -78,7 +78,7 @@ def export_cluster(cluster: ClusterPlatform, secrets: BootstrapSecrets) -> None:
     if plan.provisioner is not None:
         # The first Infisical admin's login; encrypted in state, read on purpose with --show-secrets.
         pulumi.export("infisicalAdmin", {"email": plan.provisioner.admin_email,
-                                         "password": secrets.value("infisical_admin_password")})
+                                         "password": secrets.value(INFISICAL_ADMIN_PASSWORD)})
     # Planned but not applied until the machine identity is set: every store, auth and sync object a catalog
     # change makes, so a review shows them before the secret exists.
     pulumi.export("clusterWaiting", [

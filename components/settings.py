@@ -18,7 +18,7 @@ from typing import Any
 from components import config_schema
 from components.config_schema import SettingSpec
 from components.dns.hosts import DNS_HOSTS, DnsHost, Target
-from components.secrets_registry import BY_NAME, PROJECT, SECRETS, Need, Scope, SecretSpec
+from components.secrets_registry import AUTHENTIK_GITHUB_SECRET, PROJECT, SECRETS, Need, Scope, SecretSpec
 
 SYNC_OPERATORS = ("external-secrets", "infisical-operator")
 SERVER_REPLACEMENT_MODES = ("off", "unprotect", "replace")
@@ -170,8 +170,8 @@ class Settings:
     identity: IdentitySettings
     dns: DnsSettings
     allow_data_key_change: bool
-    generations: Mapping[str, int]  # secret name -> rotation counter (generated secrets only)
-    supplied: frozenset[str]  # names of secrets whose value comes from config
+    generations: Mapping[SecretSpec, int]  # rotation counter of each generated secret
+    supplied: frozenset[SecretSpec]  # the secrets whose value comes from config
 
 
 class RawConfig:
@@ -702,8 +702,8 @@ def secret_in_scope(spec: SecretSpec, bifrost: bool, cluster: bool) -> bool:
         (spec.scope is Scope.BIFROST and bifrost) or (spec.scope is Scope.CLUSTER and cluster))
 
 
-def _check_secrets(r: _Reader, bifrost: bool, cluster: bool) -> frozenset[str]:
-    supplied: set[str] = set()
+def _check_secrets(r: _Reader, bifrost: bool, cluster: bool) -> frozenset[SecretSpec]:
+    supplied: set[SecretSpec] = set()
     for spec in SECRETS:
         value = r.raw.get(spec.config_key)
         if value is None or value == "":
@@ -717,7 +717,7 @@ def _check_secrets(r: _Reader, bifrost: bool, cluster: bool) -> frozenset[str]:
             # The value is secret: say what shape is expected, never what was given.
             r.problem(spec.config_key, f"has the wrong format: expected {spec.format.description}",
                       spec.set_command())
-        supplied.add(spec.name)
+        supplied.add(spec)
     return frozenset(supplied)
 
 
@@ -732,8 +732,8 @@ def validate(raw: RawConfig, stack: str) -> tuple[Settings | None, list[Problem]
     identity = _read_identity(r, cluster)
     cluster = dataclasses.replace(cluster, argocd_admin_group=identity.argocd_admin_group,
                                   grafana_oauth=bool(identity.grafana_host))
-    if identity.github_client_id and "authentik_github_secret" not in supplied and bifrost_on:
-        github = BY_NAME["authentik_github_secret"]
+    if identity.github_client_id and AUTHENTIK_GITHUB_SECRET not in supplied and bifrost_on:
+        github = AUTHENTIK_GITHUB_SECRET
         r.problem(github.config_key, "is required when githubOauthClientId is set (the GitHub OAuth app's "
                   "client secret)", github.set_command())
     names = {"authentikHost": bifrost.authentik_host, "netbirdHost": bifrost.netbird_host,
@@ -741,7 +741,7 @@ def validate(raw: RawConfig, stack: str) -> tuple[Settings | None, list[Problem]
              "grafanaHost": identity.grafana_host}
     dns = _read_dns(r, names, bifrost_on, cluster_on)
     generations = {
-        spec.name: r.integer(spec.generation_key) for spec in SECRETS if spec.generated
+        spec: r.integer(spec.generation_key) for spec in SECRETS if spec.generated
     }
     settings = Settings(
         stack=stack,
@@ -767,6 +767,6 @@ def missing_later_secrets(settings: Settings) -> list[SecretSpec]:
     """Secrets issued by a running service after the first deploy, not set yet."""
     return [
         spec for spec in SECRETS
-        if spec.need is Need.LATER and spec.name not in settings.supplied
+        if spec.need is Need.LATER and spec not in settings.supplied
         and secret_in_scope(spec, settings.bifrost.enabled, settings.cluster.enabled)
     ]

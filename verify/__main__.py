@@ -40,7 +40,7 @@ def _outputs_lines(evaluation: Evaluation) -> list[str]:
 
 def planned_waiting(loaded: Settings) -> tuple[PlannedObject, ...]:
     """The plan's objects that wait for a secret, from the same settings the program read."""
-    available = frozenset(spec.name for spec in SECRETS if spec.generated or spec.name in loaded.supplied)
+    available = frozenset(spec for spec in SECRETS if spec.generated or spec in loaded.supplied)
     return make_plan(loaded.cluster, loaded.cluster.authentik_host, available).waiting
 
 

@@ -32,6 +32,12 @@ from typing import Any
 import yaml
 
 from components.cluster import constants as cluster_constants
+from components.secrets_registry import (
+    ARGOCD_OIDC_CLIENT_SECRET,
+    AUTHENTIK_GITHUB_SECRET,
+    GRAFANA_OAUTH_CLIENT_SECRET,
+    SecretSpec,
+)
 from components.settings import IdentitySettings
 
 BLUEPRINT_PATH = "authentik/blueprints/homelab.yaml"  # under /etc/bifrost, mounted read-only on the worker
@@ -78,7 +84,7 @@ class OAuthClient:
 
     slug: str  # application slug, also the fixed client ID
     title: str
-    secret: str  # registry name of the generated client secret
+    secret: SecretSpec  # the generated client secret
     env: str  # worker variable the blueprint's !Env reads
     redirect_path: str
     host: Callable[[IdentitySettings], str]  # the client is declared only when its host is set
@@ -94,16 +100,16 @@ class OAuthSource:
     slug: str
     title: str
     provider_type: str
-    secret: str
+    secret: SecretSpec
     env: str
 
 
-ARGOCD = OAuthClient(cluster_constants.ARGOCD_OIDC_APP_SLUG, "Argo CD", "argocd_oidc_client_secret",
+ARGOCD = OAuthClient(cluster_constants.ARGOCD_OIDC_APP_SLUG, "Argo CD", ARGOCD_OIDC_CLIENT_SECRET,
                      "BIFROST_ARGOCD_CLIENT_SECRET", "/auth/callback", lambda identity: identity.argocd_host)
-GRAFANA = OAuthClient("grafana", "Grafana", "grafana_oauth_client_secret", "BIFROST_GRAFANA_CLIENT_SECRET",
+GRAFANA = OAuthClient("grafana", "Grafana", GRAFANA_OAUTH_CLIENT_SECRET, "BIFROST_GRAFANA_CLIENT_SECRET",
                       "/login/generic_oauth", lambda identity: identity.grafana_host)
 CLIENTS: tuple[OAuthClient, ...] = (ARGOCD, GRAFANA)
-GITHUB = OAuthSource("github", "GitHub", "github", "authentik_github_secret", "BIFROST_GITHUB_CLIENT_SECRET")
+GITHUB = OAuthSource("github", "GitHub", "github", AUTHENTIK_GITHUB_SECRET, "BIFROST_GITHUB_CLIENT_SECRET")
 assert ARGOCD.slug == cluster_constants.ARGOCD_OIDC_CLIENT_ID, "Argo CD's client ID is its application slug"
 
 
@@ -115,8 +121,8 @@ def github_enabled(identity: IdentitySettings) -> bool:
     return bool(identity.github_client_id)
 
 
-def worker_secrets(identity: IdentitySettings) -> dict[str, str]:
-    """Worker variable -> registry name of its secret, for everything the blueprint reads with !Env."""
+def worker_secrets(identity: IdentitySettings) -> dict[str, SecretSpec]:
+    """Worker variable -> its secret, for everything the blueprint reads with !Env."""
     pairs = {client.env: client.secret for client in enabled_clients(identity)}
     if github_enabled(identity):
         pairs[GITHUB.env] = GITHUB.secret

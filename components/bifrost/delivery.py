@@ -112,19 +112,18 @@ class BifrostFiles(pulumi.ComponentResource):
     def _render(self, rendered: RenderedFile) -> pulumi.Output[str]:
         if rendered.optional_secret is not None and self._secrets.optional(rendered.optional_secret) is None:
             return pulumi.Output.from_input("")
-        names = list(rendered.secrets)
+        specs = list(rendered.secrets)
         if rendered.identity_secrets:
-            names += blueprint.worker_secrets(self._settings.identity).values()
-        values = {name: self._secrets.value(name) for name in names}
+            specs += blueprint.worker_secrets(self._settings.identity).values()
         bifrost = self._settings.bifrost
-        return secret(pulumi.Output.all(**values).apply(
-            lambda plain: rendered.render(bifrost, plain)))
+        return secret(pulumi.Output.all(*(self._secrets.value(spec) for spec in specs)).apply(
+            lambda plain: rendered.render(bifrost, dict(zip(specs, plain, strict=True)))))
 
     def _render_blueprint(self) -> pulumi.Output[str]:
         """The blueprint holds no secret, only a keyed digest of the client secrets: a rotation changes the file,
         and Authentik re-applies a blueprint only when its file changes."""
         identity = self._settings.identity
-        client_secrets = {env: self._secrets.value(name) for env, name in blueprint.worker_secrets(identity).items()}
+        client_secrets = {env: self._secrets.value(spec) for env, spec in blueprint.worker_secrets(identity).items()}
         return secret(self._digests.of(**client_secrets).apply(
             lambda digest: blueprint.render_blueprint(identity, digest)))
 

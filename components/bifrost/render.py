@@ -12,6 +12,20 @@ from dataclasses import dataclass
 import yaml
 
 from components.bifrost import blueprint, dotenv
+from components.secrets_registry import (
+    AUTHENTIK_API_TOKEN,
+    AUTHENTIK_BOOTSTRAP_PASSWORD,
+    AUTHENTIK_BOOTSTRAP_TOKEN,
+    AUTHENTIK_POSTGRES_PASSWORD,
+    AUTHENTIK_SECRET_KEY,
+    CLOUDFLARE_API_TOKEN,
+    NETBIRD_OWNER_PASSWORD_HASH,
+    NETBIRD_PROXY_TOKEN,
+    NETBIRD_RELAY_SECRET,
+    NETBIRD_SETUP_KEY,
+    NETBIRD_STORE_KEY,
+    SecretSpec,
+)
 from components.settings import BifrostSettings
 
 COMPOSE_PROJECT = "bifrost"
@@ -19,16 +33,16 @@ NETBIRD_LISTEN_ADDRESS = ":80"  # Traefik terminates TLS and forwards HTTP and h
 NETBIRD_DATA_DIR = "/var/lib/netbird/"
 TRAEFIK_ADDRESS = "172.30.0.10/32"  # Traefik's fixed address on the compose network (docker-compose.yml)
 
-Values = Mapping[str, str]
+Values = Mapping[SecretSpec, str]  # each secret the file is made of, in plain text (inside an apply only)
 Renderer = Callable[[BifrostSettings, Values], str]
 
 
 @dataclass(frozen=True)
 class RenderedFile:
     path: str  # relative to /etc/bifrost
-    secrets: tuple[str, ...]  # registry names of the secrets the file is made of
+    secrets: tuple[SecretSpec, ...]  # the secrets the file is made of
     render: Renderer
-    optional_secret: str | None = None  # while this secret is unset the file is written empty
+    optional_secret: SecretSpec | None = None  # while this secret is unset the file is written empty
     identity_secrets: bool = False  # also gets the client secrets the Authentik blueprint reads (blueprint.py)
 
     @property
@@ -38,23 +52,23 @@ class RenderedFile:
 
 def _authentik_common(settings: BifrostSettings, values: Values) -> list[tuple[str, str]]:
     return [
-        ("AUTHENTIK_SECRET_KEY", values["authentik_secret_key"]),
+        ("AUTHENTIK_SECRET_KEY", values[AUTHENTIK_SECRET_KEY]),
         ("AUTHENTIK_POSTGRESQL__HOST", "authentik-postgres"),
         ("AUTHENTIK_POSTGRESQL__NAME", "authentik"),
         ("AUTHENTIK_POSTGRESQL__USER", "authentik"),
-        ("AUTHENTIK_POSTGRESQL__PASSWORD", values["authentik_postgres_password"]),
+        ("AUTHENTIK_POSTGRESQL__PASSWORD", values[AUTHENTIK_POSTGRES_PASSWORD]),
     ]
 
 
 def traefik_env(settings: BifrostSettings, values: Values) -> str:
-    return dotenv.render([("CF_DNS_API_TOKEN", values["cloudflare_api_token"])])
+    return dotenv.render([("CF_DNS_API_TOKEN", values[CLOUDFLARE_API_TOKEN])])
 
 
 def authentik_postgres_env(settings: BifrostSettings, values: Values) -> str:
     return dotenv.render([
         ("POSTGRES_DB", "authentik"),
         ("POSTGRES_USER", "authentik"),
-        ("POSTGRES_PASSWORD", values["authentik_postgres_password"]),
+        ("POSTGRES_PASSWORD", values[AUTHENTIK_POSTGRES_PASSWORD]),
     ])
 
 
@@ -66,9 +80,9 @@ def authentik_worker_env(settings: BifrostSettings, values: Values) -> str:
     return dotenv.render([
         *_authentik_common(settings, values),
         ("AUTHENTIK_BOOTSTRAP_EMAIL", settings.admin_email),
-        ("AUTHENTIK_BOOTSTRAP_PASSWORD", values["authentik_bootstrap_password"]),
-        ("AUTHENTIK_BOOTSTRAP_TOKEN", values["authentik_bootstrap_token"]),
-        ("BIFROST_API_TOKEN", values["authentik_api_token"]),
+        ("AUTHENTIK_BOOTSTRAP_PASSWORD", values[AUTHENTIK_BOOTSTRAP_PASSWORD]),
+        ("AUTHENTIK_BOOTSTRAP_TOKEN", values[AUTHENTIK_BOOTSTRAP_TOKEN]),
+        ("BIFROST_API_TOKEN", values[AUTHENTIK_API_TOKEN]),
         *identity_env(values),
     ])
 
@@ -81,12 +95,12 @@ def identity_env(values: Values) -> list[tuple[str, str]]:
 
 
 def netbird_proxy_env(settings: BifrostSettings, values: Values) -> str:
-    return dotenv.render([("NB_PROXY_TOKEN", values["netbird_proxy_token"])])
+    return dotenv.render([("NB_PROXY_TOKEN", values[NETBIRD_PROXY_TOKEN])])
 
 
 def netbird_agent_env(settings: BifrostSettings, values: Values) -> str:
     return dotenv.render([
-        ("NB_SETUP_KEY", values["netbird_setup_key"]),
+        ("NB_SETUP_KEY", values[NETBIRD_SETUP_KEY]),
         ("NB_MANAGEMENT_URL", f"https://{settings.netbird_host}"),
     ])
 
@@ -103,7 +117,7 @@ def netbird_config(settings: BifrostSettings, values: Values) -> str:
             "healthcheckAddress": ":9000",
             "logLevel": "info",
             "logFile": "console",
-            "authSecret": values["netbird_relay_secret"],
+            "authSecret": values[NETBIRD_RELAY_SECRET],
             "dataDir": NETBIRD_DATA_DIR,
             "disableAnonymousMetrics": True,
             "disableGeoliteUpdate": False,
@@ -113,9 +127,9 @@ def netbird_config(settings: BifrostSettings, values: Values) -> str:
                 "signKeyRefreshEnabled": False,
                 "dashboardRedirectURIs": [f"https://{host}/nb-auth", f"https://{host}/nb-silent-auth"],
                 "cliRedirectURIs": ["http://localhost:53000/"],
-                "owner": {"email": settings.admin_email, "password": values["netbird_owner_password_hash"]},
+                "owner": {"email": settings.admin_email, "password": values[NETBIRD_OWNER_PASSWORD_HASH]},
             },
-            "store": {"engine": "sqlite", "dsn": "", "encryptionKey": values["netbird_store_key"]},
+            "store": {"engine": "sqlite", "dsn": "", "encryptionKey": values[NETBIRD_STORE_KEY]},
             "reverseProxy": {"trustedHTTPProxies": [TRAEFIK_ADDRESS]},
         }
     }
@@ -134,22 +148,22 @@ def compose_dotenv(settings: BifrostSettings, netbird_config_digest: str) -> str
 
 
 NETBIRD_CONFIG = RenderedFile(
-    "netbird/config.yaml", ("netbird_relay_secret", "netbird_store_key", "netbird_owner_password_hash"),
+    "netbird/config.yaml", (NETBIRD_RELAY_SECRET, NETBIRD_STORE_KEY, NETBIRD_OWNER_PASSWORD_HASH),
     netbird_config)
 
 SECRET_FILES: tuple[RenderedFile, ...] = (
-    RenderedFile("env/traefik.env", ("cloudflare_api_token",), traefik_env),
-    RenderedFile("env/authentik-postgres.env", ("authentik_postgres_password",), authentik_postgres_env),
-    RenderedFile("env/authentik.env", ("authentik_secret_key", "authentik_postgres_password"), authentik_env),
+    RenderedFile("env/traefik.env", (CLOUDFLARE_API_TOKEN,), traefik_env),
+    RenderedFile("env/authentik-postgres.env", (AUTHENTIK_POSTGRES_PASSWORD,), authentik_postgres_env),
+    RenderedFile("env/authentik.env", (AUTHENTIK_SECRET_KEY, AUTHENTIK_POSTGRES_PASSWORD), authentik_env),
     RenderedFile("env/authentik-worker.env",
-                 ("authentik_secret_key", "authentik_postgres_password", "authentik_bootstrap_password",
-                  "authentik_bootstrap_token", "authentik_api_token"), authentik_worker_env,
+                 (AUTHENTIK_SECRET_KEY, AUTHENTIK_POSTGRES_PASSWORD, AUTHENTIK_BOOTSTRAP_PASSWORD,
+                  AUTHENTIK_BOOTSTRAP_TOKEN, AUTHENTIK_API_TOKEN), authentik_worker_env,
                  identity_secrets=True),
     NETBIRD_CONFIG,
-    RenderedFile("env/netbird-proxy.env", ("netbird_proxy_token",), netbird_proxy_env,
-                 optional_secret="netbird_proxy_token"),
-    RenderedFile("env/netbird-agent.env", ("netbird_setup_key",), netbird_agent_env,
-                 optional_secret="netbird_setup_key"),
+    RenderedFile("env/netbird-proxy.env", (NETBIRD_PROXY_TOKEN,), netbird_proxy_env,
+                 optional_secret=NETBIRD_PROXY_TOKEN),
+    RenderedFile("env/netbird-agent.env", (NETBIRD_SETUP_KEY,), netbird_agent_env,
+                 optional_secret=NETBIRD_SETUP_KEY),
 )
 DOTENV_PATH = ".env"
 SUBDIRECTORIES = ("env", "netbird")

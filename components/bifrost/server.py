@@ -8,6 +8,7 @@ import pulumi_hcloud as hcloud
 from components.bifrost.cloud_init import render_user_data
 from components.bootstrap_secrets import BootstrapSecrets, KeyPair
 from components.secret_output import secret
+from components.secrets_registry import HCLOUD_TOKEN, SSH_DEPLOY_KEY, SSH_HOST_KEY
 from components.settings import Settings
 
 WORLD = ["0.0.0.0/0", "::/0"]
@@ -52,12 +53,12 @@ class BifrostServer(pulumi.ComponentResource):
         super().__init__("homelab:bifrost:Server", name, None, opts)
         bifrost = settings.bifrost
         labels = {"app": "bifrost", "managed-by": "pulumi", "stack": settings.stack}
-        provider = hcloud.Provider("hcloud", token=secrets.value("hcloud_token"),
+        provider = hcloud.Provider("hcloud", token=secrets.value(HCLOUD_TOKEN),
                                    opts=pulumi.ResourceOptions(parent=self))
         child = pulumi.ResourceOptions(parent=self, provider=provider)
 
-        self.deploy_key: KeyPair = secrets.key_pair("ssh_deploy_key", bifrost.ssh_public_key)
-        self.host_key: KeyPair = secrets.key_pair("ssh_host_key")
+        self.deploy_key: KeyPair = secrets.key_pair(SSH_DEPLOY_KEY, bifrost.ssh_public_key)
+        self.host_key: KeyPair = secrets.key_pair(SSH_HOST_KEY)
 
         ssh_key = hcloud.SshKey(f"{name}-deploy", name=f"{bifrost.server_name}-deploy",
                                 public_key=self.deploy_key.public_key, labels=labels, opts=child)

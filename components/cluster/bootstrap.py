@@ -10,6 +10,7 @@ from components.cluster import core_kinds, manifests
 from components.cluster.base import ClusterBase
 from components.cluster.plan import ClusterPlan, bootstrap_keys
 from components.digests import DigestKey
+from components.secrets_registry import INFISICAL_ENCRYPTION_KEY
 from components.settings import ClusterSettings
 
 ENCRYPTION_KEY_GUARD = "infisical-encryption-key-guard"
@@ -39,14 +40,14 @@ class ClusterBootstrapSecrets(pulumi.ComponentResource):
         self.key_guard = random.RandomId(
             ENCRYPTION_KEY_GUARD,
             byte_length=4,
-            keepers={"infisicalEncryptionKey": secrets.value("infisical_encryption_key")},
+            keepers={"infisicalEncryptionKey": secrets.value(INFISICAL_ENCRYPTION_KEY)},
             opts=pulumi.ResourceOptions(parent=self, protect=not allow_key_change),
         )
         for secret in plan.bootstrap:
             data = dict(secret.data(secrets, cluster))
             keys = bootstrap_keys(secret, cluster)
             assert tuple(data) == keys, f"{secret.name}: keys {tuple(data)} != plan {keys}"
-            guards = [self.key_guard] if "infisical_encryption_key" in secret.secrets else []
+            guards = [self.key_guard] if INFISICAL_ENCRYPTION_KEY in secret.secrets else []
             self.digests[secret.name] = digests.of(**data)
             applied_name: pulumi.Input[str] = secret.name
             if secret.versioned:

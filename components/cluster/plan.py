@@ -19,14 +19,26 @@ from components.cluster.charts import ChartPin
 from components.infisical_bootstrap import manifests as provisioner
 from components.infisical_bootstrap.kube import SecretRef
 from components.infisical_bootstrap.provision import Seed
-from components.secrets_registry import PROJECT, spec
+from components.secrets_registry import (
+    ARGOCD_OIDC_CLIENT_SECRET,
+    CLOUDFLARE_API_TOKEN,
+    INFISICAL_ADMIN_PASSWORD,
+    INFISICAL_AUTH_SECRET,
+    INFISICAL_ENCRYPTION_KEY,
+    INFISICAL_POSTGRES_PASSWORD,
+    INFISICAL_REDIS_PASSWORD,
+    MACHINE_IDENTITY_CLIENT_ID,
+    MACHINE_IDENTITY_CLIENT_SECRET,
+    PROJECT,
+    SecretSpec,
+)
 from components.settings import AppEntry, ClusterSettings, GeneratedKey
 
-IDENTITY_SECRETS = ("machine_identity_client_id", "machine_identity_client_secret")
+IDENTITY_SECRETS = (MACHINE_IDENTITY_CLIENT_ID, MACHINE_IDENTITY_CLIENT_SECRET)
 
 
 class SecretValues(Protocol):
-    def value(self, name: str) -> pulumi.Output[str]: ...
+    def value(self, spec: SecretSpec) -> pulumi.Output[str]: ...
 
 
 DataFn = Callable[[SecretValues, ClusterSettings], Mapping[str, pulumi.Input[str]]]
@@ -37,7 +49,7 @@ class BootstrapSecret:
     name: str
     namespace: str
     keys: tuple[str, ...]  # data keys, in order
-    secrets: tuple[str, ...]  # registry names of the secrets it holds
+    secrets: tuple[SecretSpec, ...]  # the secrets it holds
     data: DataFn  # each key's value: secret Outputs, except plain non-secret settings
     retain_on_delete: bool  # holds a key that encrypts stored data
     purpose: str
@@ -130,12 +142,12 @@ def _config_set(key: str, example: str) -> str:
 
 def _infisical_data(secrets: SecretValues, cluster: ClusterSettings) -> Mapping[str, pulumi.Input[str]]:
     return {
-        "AUTH_SECRET": secrets.value("infisical_auth_secret"),
-        "ENCRYPTION_KEY": secrets.value("infisical_encryption_key"),
+        "AUTH_SECRET": secrets.value(INFISICAL_AUTH_SECRET),
+        "ENCRYPTION_KEY": secrets.value(INFISICAL_ENCRYPTION_KEY),
         "SITE_URL": values.infisical_site_url(cluster.infisical_host),
         # Built inside an apply on the secret passwords: the strings exist only within secret Outputs.
-        "DB_CONNECTION_URI": secrets.value("infisical_postgres_password").apply(values.database_url),
-        "REDIS_URL": secrets.value("infisical_redis_password").apply(values.redis_url),
+        "DB_CONNECTION_URI": secrets.value(INFISICAL_POSTGRES_PASSWORD).apply(values.database_url),
+        "REDIS_URL": secrets.value(INFISICAL_REDIS_PASSWORD).apply(values.redis_url),
     }
 
 
@@ -143,28 +155,28 @@ BOOTSTRAP_SECRETS: tuple[tuple[Callable[[ClusterSettings, bool, bool], bool], Bo
     (lambda cluster, identity, oidc: cluster.install_infisical, BootstrapSecret(
         c.SECRET_INFISICAL, c.NS_INFISICAL,
         ("AUTH_SECRET", "ENCRYPTION_KEY", "SITE_URL", "DB_CONNECTION_URI", "REDIS_URL"),
-        ("infisical_encryption_key", "infisical_auth_secret", "infisical_postgres_password",
-         "infisical_redis_password"),
+        (INFISICAL_ENCRYPTION_KEY, INFISICAL_AUTH_SECRET, INFISICAL_POSTGRES_PASSWORD,
+         INFISICAL_REDIS_PASSWORD),
         data=_infisical_data, retain_on_delete=True,
         purpose="Infisical's env (kubeSecretRef): encryption key, session secret, site URL, database and Redis URLs")),
     (lambda cluster, identity, oidc: cluster.install_infisical, BootstrapSecret(
-        c.SECRET_DATABASE, c.NS_INFISICAL, ("username", "password"), ("infisical_postgres_password",),
+        c.SECRET_DATABASE, c.NS_INFISICAL, ("username", "password"), (INFISICAL_POSTGRES_PASSWORD,),
         data=lambda secrets, cluster: {"username": c.DATABASE_OWNER,
-                                       "password": secrets.value("infisical_postgres_password")},
+                                       "password": secrets.value(INFISICAL_POSTGRES_PASSWORD)},
         retain_on_delete=False, secret_type="kubernetes.io/basic-auth",
         purpose="owner of Infisical's PostgreSQL database (CloudNativePG bootstrap.initdb.secret)")),
     (lambda cluster, identity, oidc: cluster.install_infisical, BootstrapSecret(
-        c.SECRET_VALKEY_USERS, c.NS_INFISICAL, (c.KEY_VALKEY_PASSWORD,), ("infisical_redis_password",),
-        data=lambda secrets, cluster: {c.KEY_VALKEY_PASSWORD: secrets.value("infisical_redis_password")},
+        c.SECRET_VALKEY_USERS, c.NS_INFISICAL, (c.KEY_VALKEY_PASSWORD,), (INFISICAL_REDIS_PASSWORD,),
+        data=lambda secrets, cluster: {c.KEY_VALKEY_PASSWORD: secrets.value(INFISICAL_REDIS_PASSWORD)},
         retain_on_delete=False, purpose="Valkey's ACL user `default` (auth.usersExistingSecret)")),
     (lambda cluster, identity, oidc: cluster.install_cert_manager, BootstrapSecret(
-        c.SECRET_CLOUDFLARE, c.NS_CERT_MANAGER, ("{cloudflareSecretKey}",), ("cloudflare_api_token",),
-        data=lambda secrets, cluster: {cluster.cloudflare_secret_key: secrets.value("cloudflare_api_token")},
+        c.SECRET_CLOUDFLARE, c.NS_CERT_MANAGER, ("{cloudflareSecretKey}",), (CLOUDFLARE_API_TOKEN,),
+        data=lambda secrets, cluster: {cluster.cloudflare_secret_key: secrets.value(CLOUDFLARE_API_TOKEN)},
         retain_on_delete=False, purpose="the ClusterIssuer's Cloudflare DNS-01 solver (apiTokenSecretRef)")),
     (lambda cluster, identity, oidc: identity, BootstrapSecret(
         c.SECRET_MACHINE_IDENTITY, c.NS_EXTERNAL_SECRETS, (c.KEY_CLIENT_ID, c.KEY_CLIENT_SECRET), IDENTITY_SECRETS,
-        data=lambda secrets, cluster: {c.KEY_CLIENT_ID: secrets.value("machine_identity_client_id"),
-                                       c.KEY_CLIENT_SECRET: secrets.value("machine_identity_client_secret")},
+        data=lambda secrets, cluster: {c.KEY_CLIENT_ID: secrets.value(MACHINE_IDENTITY_CLIENT_ID),
+                                       c.KEY_CLIENT_SECRET: secrets.value(MACHINE_IDENTITY_CLIENT_SECRET)},
         retain_on_delete=False,
         purpose="universal-auth credentials of ESO's ClusterSecretStore (re-read on every reconcile)")),
     # The Infisical operator's InfisicalAuth caches its login per InfisicalAuth and drops the cache only when the
@@ -175,18 +187,18 @@ BOOTSTRAP_SECRETS: tuple[tuple[Callable[[ClusterSettings, bool, bool], bool], Bo
     # InfisicalAuth and re-sync (internal/controller/v1beta1/infisicalstaticsecret_controller.go).
     (lambda cluster, identity, oidc: identity, BootstrapSecret(
         c.SECRET_OPERATOR_IDENTITY, c.NS_INFISICAL_OPERATOR, (c.KEY_CLIENT_ID, c.KEY_CLIENT_SECRET), IDENTITY_SECRETS,
-        data=lambda secrets, cluster: {c.KEY_CLIENT_ID: secrets.value("machine_identity_client_id"),
-                                       c.KEY_CLIENT_SECRET: secrets.value("machine_identity_client_secret")},
+        data=lambda secrets, cluster: {c.KEY_CLIENT_ID: secrets.value(MACHINE_IDENTITY_CLIENT_ID),
+                                       c.KEY_CLIENT_SECRET: secrets.value(MACHINE_IDENTITY_CLIENT_SECRET)},
         retain_on_delete=False, versioned=True,
         purpose="universal-auth credentials of the Infisical operator's InfisicalAuth (renamed on rotation)")),
     (lambda cluster, identity, oidc: cluster.install_infisical, BootstrapSecret(
-        c.SECRET_INFISICAL_ADMIN, c.NS_INFISICAL, (c.KEY_ADMIN_PASSWORD,), ("infisical_admin_password",),
-        data=lambda secrets, cluster: {c.KEY_ADMIN_PASSWORD: secrets.value("infisical_admin_password")},
+        c.SECRET_INFISICAL_ADMIN, c.NS_INFISICAL, (c.KEY_ADMIN_PASSWORD,), (INFISICAL_ADMIN_PASSWORD,),
+        data=lambda secrets, cluster: {c.KEY_ADMIN_PASSWORD: secrets.value(INFISICAL_ADMIN_PASSWORD)},
         retain_on_delete=False,
         purpose="the first Infisical admin's password, read by the provisioner Job at instance bootstrap")),
     (lambda cluster, identity, oidc: oidc, BootstrapSecret(
-        c.SECRET_ARGOCD_OIDC, c.NS_ARGOCD, (c.KEY_OIDC_CLIENT_SECRET,), ("argocd_oidc_client_secret",),
-        data=lambda secrets, cluster: {c.KEY_OIDC_CLIENT_SECRET: secrets.value("argocd_oidc_client_secret")},
+        c.SECRET_ARGOCD_OIDC, c.NS_ARGOCD, (c.KEY_OIDC_CLIENT_SECRET,), (ARGOCD_OIDC_CLIENT_SECRET,),
+        data=lambda secrets, cluster: {c.KEY_OIDC_CLIENT_SECRET: secrets.value(ARGOCD_OIDC_CLIENT_SECRET)},
         retain_on_delete=False, extra_labels=((c.ARGOCD_PART_OF_LABEL, "argocd"),),
         purpose="Argo CD OIDC client secret, read as $argocd-oidc:clientSecret")),
 )
@@ -309,14 +321,14 @@ def _platform_objects(cluster: ClusterSettings, releases: tuple[ChartPin, ...]) 
     return objects
 
 
-def make_plan(cluster: ClusterSettings, authentik_host: str, available: frozenset[str]) -> ClusterPlan:
-    """`available`: registry names of the secrets that have a value (supplied or generated)."""
+def make_plan(cluster: ClusterSettings, authentik_host: str, available: frozenset[SecretSpec]) -> ClusterPlan:
+    """`available`: the secrets that have a value (supplied or generated)."""
     supplied = set(IDENTITY_SECRETS) <= available
     # Without supplied credentials, the program's own Infisical issues the machine identity in the cluster.
     provisioned = not supplied and cluster.install_infisical
     machine_identity = supplied or provisioned
     identity = SUPPLIED_IDENTITY if supplied else provisioned_identity(cluster.machine_identity_generation)
-    oidc_secret = "argocd_oidc_client_secret" in available
+    oidc_secret = ARGOCD_OIDC_CLIENT_SECRET in available
     pending: list[str] = []
     problems: list[str] = []
 
@@ -338,7 +350,7 @@ def make_plan(cluster: ClusterSettings, authentik_host: str, available: frozense
     sync = _sync_objects(cluster, releases, identity)
     waiting = [] if machine_identity else [item for item in sync if item.needs_identity]
     if waiting:
-        commands = " && ".join(spec(name).set_command() for name in IDENTITY_SECRETS if name not in available)
+        commands = " && ".join(missing.set_command() for missing in IDENTITY_SECRETS if missing not in available)
         pending.append(f"{len(waiting)} sync objects ({len(cluster.apps)} catalog apps) wait for the Infisical "
                        f"machine identity: {commands} && pulumi up")
 

@@ -17,13 +17,21 @@ from components.cluster.provisioner import Provisioner
 from components.cluster.releases import ClusterReleases
 from components.cluster.sync import ClusterObjects
 from components.digests import DigestKey
-from components.secrets_registry import SECRETS, Scope
+from components.secrets_registry import (
+    GRAFANA_OAUTH_CLIENT_SECRET,
+    KUBECONFIG,
+    MACHINE_IDENTITY_CLIENT_ID,
+    MACHINE_IDENTITY_CLIENT_SECRET,
+    SECRETS,
+    Scope,
+    SecretSpec,
+)
 from components.settings import Settings
 
 
-def available_secrets(secrets: BootstrapSecrets) -> frozenset[str]:
-    names = (spec.name for spec in SECRETS if spec.scope in (Scope.CLUSTER, Scope.BOTH))
-    return frozenset(name for name in names if secrets.optional(name) is not None)
+def available_secrets(secrets: BootstrapSecrets) -> frozenset[SecretSpec]:
+    specs = (spec for spec in SECRETS if spec.scope in (Scope.CLUSTER, Scope.BOTH))
+    return frozenset(spec for spec in specs if secrets.optional(spec) is not None)
 
 
 class ClusterPlatform(pulumi.ComponentResource):
@@ -38,7 +46,7 @@ class ClusterPlatform(pulumi.ComponentResource):
         super().__init__("homelab:cluster:ClusterPlatform", name, None, opts)
         self.plan: ClusterPlan = plan
         child = pulumi.ResourceOptions(parent=self)
-        self.base = ClusterBase("cluster-base", plan, secrets.value("kubeconfig"), child)
+        self.base = ClusterBase("cluster-base", plan, secrets.value(KUBECONFIG), child)
         digests = DigestKey("cluster-digest-key", self)
         self.bootstrap = ClusterBootstrapSecrets("cluster-bootstrap", plan, settings.cluster, secrets, self.base,
                                                  settings.allow_data_key_change, digests, child)
@@ -52,8 +60,8 @@ class ClusterPlatform(pulumi.ComponentResource):
         if plan.provisioner is not None:
             credentials = f"generation-{plan.provisioner.generation}"
         elif plan.machine_identity:
-            credentials = digests.of(client_id=secrets.value("machine_identity_client_id"),
-                                     client_secret=secrets.value("machine_identity_client_secret"))
+            credentials = digests.of(client_id=secrets.value(MACHINE_IDENTITY_CLIENT_ID),
+                                     client_secret=secrets.value(MACHINE_IDENTITY_CLIENT_SECRET))
         platform_objects = tuple(item for item in plan.objects if not item.needs_identity)
         sync_objects = tuple(item for item in plan.objects if item.needs_identity)
         self.objects = ClusterObjects("cluster-objects", platform_objects, self.base, self.operators.releases,
@@ -66,7 +74,7 @@ class ClusterPlatform(pulumi.ComponentResource):
         if plan.provisioner is not None:
             generated = AppSecrets("cluster-app-secrets", settings.cluster.apps, child)
             if settings.cluster.grafana_oauth:
-                generated.values[GRAFANA_OAUTH_SEED.file] = secrets.value("grafana_oauth_client_secret")
+                generated.values[GRAFANA_OAUTH_SEED.file] = secrets.value(GRAFANA_OAUTH_CLIENT_SECRET)
             self.provisioner = Provisioner(
                 "cluster-provisioner", plan.provisioner, self.base,
                 [*self.apps.releases.values(), self.bootstrap.secrets[c.SECRET_INFISICAL_ADMIN]], generated.values,

@@ -44,7 +44,7 @@ def secret_fragments() -> list[str]:
 
 def render_tricky(stack: Stack) -> None:
     for rendered in render.SECRET_FILES:
-        values = {name: TRICKY[name] for name in rendered.secrets}
+        values = {spec: TRICKY[spec.name] for spec in rendered.secrets}
         stack.write_secret(rendered.path, rendered.render(SETTINGS, values))
 
 

@@ -93,8 +93,8 @@ def test_the_worker_env_values_are_the_generated_and_supplied_secrets(evaluation
                 "BIFROST_GRAFANA_CLIENT_SECRET": generated["grafanaOauthClientSecret"],
                 "BIFROST_GITHUB_CLIENT_SECRET": supplied["authentikGithubSecret"]}
     assert {name: env[name] for name in expected} == expected
-    for variable, name in blueprint.worker_secrets(identity_config_settings()).items():
-        assert BY_NAME[name].format.accepts(env[variable]), f"{variable} has the format its consumer expects"
+    for variable, spec in blueprint.worker_secrets(identity_config_settings()).items():
+        assert spec.format.accepts(env[variable]), f"{variable} has the format its consumer expects"
 
 
 def test_every_identity_secret_has_a_canary_and_none_leaks() -> None:

@@ -6,6 +6,12 @@ import pytest
 import yaml
 
 from components.bifrost import render
+from components.secrets_registry import (
+    NETBIRD_OWNER_PASSWORD_HASH,
+    NETBIRD_RELAY_SECRET,
+    NETBIRD_STORE_KEY,
+    SecretSpec,
+)
 from components.settings import BifrostSettings
 from tests.vps.compose_dotenv_reader import parse
 
@@ -17,11 +23,11 @@ SETTINGS = BifrostSettings(
     netbird_host="netbird.example.com", acme_email="ops@example.com", admin_email="owner@example.com",
     server_replacement="off", stage_timeout=300)
 
-ALL_SECRETS = sorted({name for f in render.SECRET_FILES for name in f.secrets})
+ALL_SECRETS = sorted({spec for f in render.SECRET_FILES for spec in f.secrets}, key=lambda spec: spec.name)
 
 
-def nasty_values() -> dict[str, str]:
-    return {name: f"{name}:{NASTY}" for name in ALL_SECRETS}
+def nasty_values() -> dict[SecretSpec, str]:
+    return {spec: f"{spec.name}:{NASTY}" for spec in ALL_SECRETS}
 
 
 @pytest.mark.parametrize("rendered", [f for f in render.SECRET_FILES if f.path.endswith(".env")],
@@ -52,11 +58,11 @@ def test_netbird_config_holds_real_values() -> None:
     values = nasty_values()
     document = yaml.safe_load(render.netbird_config(SETTINGS, values))
     server = document["server"]
-    assert server["authSecret"] == values["netbird_relay_secret"]
-    assert server["store"]["encryptionKey"] == values["netbird_store_key"]
+    assert server["authSecret"] == values[NETBIRD_RELAY_SECRET]
+    assert server["store"]["encryptionKey"] == values[NETBIRD_STORE_KEY]
     assert server["auth"]["issuer"] == "https://netbird.example.com/oauth2"
     assert server["auth"]["owner"] == {"email": "owner@example.com",
-                                       "password": values["netbird_owner_password_hash"]}
+                                       "password": values[NETBIRD_OWNER_PASSWORD_HASH]}
     assert "idp" not in server and "idp" not in document
     text = render.netbird_config(SETTINGS, {k: "plain" for k in values})
     assert "${" not in text, "NetBird never expands ${VAR}: the file must hold the values themselves"
