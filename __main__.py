@@ -6,7 +6,7 @@ from components import outputs
 from components.bifrost.delivery import BifrostFiles
 from components.bifrost.server import BifrostServer
 from components.bootstrap_secrets import BootstrapSecrets
-from components.cluster import ClusterPlatform
+from components.cluster.platform import ClusterPlatform
 from components.dns.records import DnsRecords
 from components.secrets_registry import CLOUDFLARE_API_TOKEN
 from components.settings import ConfigError, RawConfig, load

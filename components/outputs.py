@@ -6,7 +6,7 @@ import pulumi
 
 from components.bifrost.server import BifrostServer
 from components.bootstrap_secrets import BootstrapSecrets
-from components.cluster import ClusterPlatform
+from components.cluster.platform import ClusterPlatform
 from components.dns.records import DnsRecords
 from components.secrets_registry import AUTHENTIK_BOOTSTRAP_PASSWORD, INFISICAL_ADMIN_PASSWORD, SECRETS, SSH_DEPLOY_KEY
 from components.settings import Settings, missing_later_secrets, secret_in_scope

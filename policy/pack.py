@@ -14,6 +14,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError
 
+from components.cluster.constants import ESO_API_VERSION
 from policy.rules import RULES, Rule
 from policy.secrets import SecretView, install_wire_recorder, recorded_wire, stack_secret_values
 from policy.values import Unknown, UnknownValue, from_wire, is_list
@@ -21,7 +22,7 @@ from policy.values import Unknown, UnknownValue, from_wire, is_list
 PACK_NAME = "homelab-secrets"
 PACK_DESCRIPTION = ("Guards what homelab-secrets promises: silent secret file writes over SSH, no secret in "
                     "command scripts, pinned host keys, a protected server behind a minimal firewall, "
-                    "external-secrets.io/v1, pinned chart versions and unprunable bootstrap Secrets.")
+                    f"{ESO_API_VERSION}, pinned chart versions and unprunable bootstrap Secrets.")
 
 
 def plain(value: Any) -> Any:

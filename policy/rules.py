@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from components.cluster.constants import ESO_API_VERSION
 from policy import firewall
 from policy.firewall import AllowedIngress
 from policy.secrets import NO_SECRETS, SecretView
@@ -34,8 +35,8 @@ HELM_TYPES = frozenset({"kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:
 SECRET = "kubernetes:core/v1:Secret"
 
 BIFROST_DIR = "/etc/bifrost"
-ESO_GROUP = "external-secrets.io"
-ESO_VERSION = "v1"
+# The version the program applies is the one it requires: a chart upgrade that moves the API changes one line.
+ESO_GROUP, ESO_VERSION = ESO_API_VERSION.split("/")
 ESO_KINDS = ("ExternalSecret", "ClusterSecretStore", "SecretStore")
 _ESO_TYPE = re.compile(r"kubernetes:external-secrets\.io/(?P<version>[^:]+):(?P<kind>[A-Za-z]+)")
 BOOTSTRAP_LABEL = "homelab-secrets.io/bootstrap"
@@ -231,8 +232,8 @@ def is_external_secrets_type(resource_type: str) -> bool:
 
 
 def check_external_secrets_api(resource_type: str, props: Mapping[str, Any]) -> list[str]:
-    """ExternalSecret, ClusterSecretStore and SecretStore use external-secrets.io/v1 (v1beta1 is no longer
-    served by the chart this program installs)."""
+    """ExternalSecret, ClusterSecretStore and SecretStore use the API version the pinned chart serves
+    (`ESO_API_VERSION`: v1beta1 is no longer served by ESO 2.x)."""
     match = _ESO_TYPE.fullmatch(resource_type)
     if match is None or match["kind"] not in ESO_KINDS:
         return []
@@ -343,7 +344,7 @@ RULES: tuple[Rule, ...] = (
          config_schema={"allowedIngress": firewall.CONFIG_SCHEMA},
          configure=_configure_firewall),
     Rule("external-secrets-api-v1",
-         "ExternalSecret, ClusterSecretStore and SecretStore are external-secrets.io/v1 (type token and "
+         f"ExternalSecret, ClusterSecretStore and SecretStore are {ESO_API_VERSION} (type token and "
          "apiVersion); v1beta1 is no longer served.",
          check_external_secrets_api, is_external_secrets_type),
     Rule("helm-chart-version-pinned",
