@@ -248,13 +248,32 @@ def check(command: Command, make_target: Callable[[str], bool], root: Path = PRO
     return []
 
 
+INLINE_CONFIG_SET = re.compile(r"`(pulumi config set [^`]+)`")
+
+
+def inline_config_sets(texts: dict[str, str]) -> list[str]:
+    """`pulumi config set` in inline code of the prose: the key exists, `--secret` exactly for secrets (a
+    placeholder value such as `<n+1>` is allowed there)."""
+    found = []
+    for name, text in texts.items():
+        for span in INLINE_CONFIG_SET.findall(text.replace("\n", " ")):
+            for segment in re.split(r"&&|;", span):
+                words = segment.split()
+                named = [word for word in words[3:] if not word.startswith("-")]
+                if not named or "<" in named[0]:
+                    continue  # the command itself, or a key placeholder (`homelab-secrets:<key>`)
+                if words[:3] == ["pulumi", "config", "set"]:
+                    found += [f"{name}: `{span}`: {problem}" for problem in _check_config_set(words[3:])]
+    return found
+
+
 def problems(texts: dict[str, str], root: Path = PROJECT_ROOT) -> list[str]:
     make_target = make_targets(root)
     found = []
     for name, text in texts.items():
         for command in commands(name, text):
             found += [f"{command}: {problem}" for problem in check(command, make_target, root)]
-    return found
+    return found + inline_config_sets(texts)
 
 
 LINK = re.compile(r"\]\(([^)\s]+)\)")

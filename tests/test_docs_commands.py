@@ -55,6 +55,16 @@ def test_a_command_that_would_not_run_is_named(line: str, problem: str) -> None:
     assert any(problem in entry for entry in found), found
 
 
+@pytest.mark.parametrize(("prose", "problem"), [
+    ("bump it: `pulumi config set homelab-secrets:netbirdRelaySecretGeneration <n+1> && pulumi up`.", ""),
+    ("set `pulumi config set homelab-secrets:netbirdSetupKey '<key>'`", "is a secret: set it with --secret"),
+    ("then `pulumi config set\nhomelab-secrets:serverReplacment replace && pulumi up`", "neither a setting"),
+])
+def test_inline_config_set_commands_in_prose_are_checked(prose: str, problem: str) -> None:
+    found = doc_commands.problems({"doc.md": prose})
+    assert (found == []) if not problem else (len(found) == 1 and problem in found[0]), found
+
+
 @pytest.mark.parametrize("line", [
     "make check STACK=prod",
     "uv run --locked python -m verify check --stack prod --flow",

@@ -127,7 +127,7 @@ def _vps(flow: Flow, settings: Settings) -> None:
     for rendered in render.SECRET_FILES:
         held = names(rendered.secrets)
         if rendered.identity_secrets:
-            held += tuple(blueprint_reads.values())
+            held += names(blueprint_reads.values())
         file_node = flow.node(group, node_id("f", rendered.slug), rendered.path)
         for name in held:
             flow.edge(_secret(flow, BY_NAME[name]), file_node)
@@ -167,7 +167,7 @@ def _cluster(flow: Flow, settings: Settings, available: frozenset[str]) -> None:
             flow.edge(seeds, job_node, "writes each seed to Infisical")
             for seed in job.seeds:
                 if seed.file == cluster_plan.GRAFANA_OAUTH_SEED.file:
-                    flow.edge(_secret(flow, BY_NAME[blueprint.GRAFANA.secret]), seeds)
+                    flow.edge(_secret(flow, BY_NAME[names([blueprint.GRAFANA.secret])[0]]), seeds)
                 else:
                     app_key = flow.node(SOURCES["generated"][0], "catalog_generate", "apps[].generate keys")
                     flow.edge(app_key, seeds)
