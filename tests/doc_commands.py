@@ -301,3 +301,13 @@ def broken_links(texts: dict[str, str], root: Path = PROJECT_ROOT) -> list[str]:
             elif anchor and path.suffix == ".md" and anchor not in anchors(path.read_text()):
                 broken.append(f"{name}: {link}: no heading #{anchor} in {target or name}")
     return broken
+
+
+PROJECT_PATH = re.compile(r"`((?:components|verify|tests|cloud|tools|bench|policy)/[\w./\-]*)`")
+
+
+def missing_paths(texts: dict[str, str], root: Path = PROJECT_ROOT) -> list[str]:
+    """Files and folders of this project the docs name in inline code (`components/bifrost/render.py`)
+    that do not exist. Paths of other repositories and of the VPS start with other folders."""
+    return [f"{name}: {path}" for name, text in texts.items() for path in sorted(set(PROJECT_PATH.findall(text)))
+            if not (root / path).exists()]

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests import doc_commands
+from verify import pins
 from verify.evaluate import PROJECT_ROOT
 
 KEY_REFERENCE = re.compile(r"homelab-secrets:([A-Za-z][A-Za-z0-9]*)")
@@ -82,6 +83,12 @@ def test_a_command_that_runs_passes(line: str) -> None:
     assert doc_commands.problems({"doc.md": f"```sh\n{line}\n```\n"}) == []
 
 
+def test_the_pulumi_cli_the_readme_installs_is_the_locked_sdk_version() -> None:
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    (version,) = re.findall(r"https://get\.pulumi\.com \| sh -s -- --version (\S+)", readme)
+    assert version == pins.locked_versions()["pulumi"], "update the README's Pulumi CLI version with uv.lock"
+
+
 def test_the_next_step_bootstrap_sh_prints_runs_as_written() -> None:
     script = (PROJECT_ROOT / "cloud" / "bifrost" / "bootstrap.sh").read_text()
     printed = re.findall(r"\"(pulumi config set [^\"]+)\"", script)
@@ -129,6 +136,15 @@ def test_a_misspelt_config_key_is_found() -> None:
 def test_the_readme_stays_one_path_of_at_most_15_kb() -> None:
     size = len((PROJECT_ROOT / "README.md").read_bytes())
     assert size <= 15 * 1024, f"README.md is {size} bytes: move reference material to docs/"
+
+
+def test_every_project_file_the_docs_name_exists() -> None:
+    assert doc_commands.missing_paths(doc_commands.documents()) == []
+
+
+def test_a_project_file_that_is_gone_is_found() -> None:
+    text = "the renderers (`components/bifrost/render.py`, `components/bifrost/renders.py`) and `env/traefik.env`"
+    assert doc_commands.missing_paths({"doc.md": text}) == ["doc.md: components/bifrost/renders.py"]
 
 
 def test_every_relative_link_in_the_docs_resolves() -> None:
