@@ -1,8 +1,10 @@
 """The offline check: `python -m verify check --stack prod`.
 
 Evaluates a stack's program under the mock runtime with canaries for every secret, prints the resource
-tree, the stack outputs and the operator secrets still missing, and fails on invalid config, a leak or
-a failed check. It needs no account, credentials, network or Pulumi CLI.
+tree, the stack outputs (never cut) and the operator secrets still missing, warns on example values the
+stack file still holds, and fails on invalid config, a leak or a failed check. It needs no account,
+credentials, network or Pulumi CLI. `flow` prints a stack's secrets flow (Mermaid), `docs` checks or
+rewrites the generated parts of the docs, `charts` manages the local chart cache.
 """
 
 from __future__ import annotations
