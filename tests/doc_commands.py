@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import inspect
 import re
 import shlex
 import subprocess
@@ -89,9 +90,13 @@ class _Parsed(Exception):
 
 def parse_module_arguments(module: str, argv: list[str]) -> str | None:
     """None when `python -m <module> <argv>` parses with the module's own parser, else the error."""
-    if importlib.util.find_spec(module) is None:
+    try:
+        spec = importlib.util.find_spec(module)
+    except ModuleNotFoundError:
+        spec = None
+    if spec is None:
         return f"no module {module}"
-    entry = module if importlib.util.find_spec(f"{module}.__main__") is None else f"{module}.__main__"
+    entry = f"{module}.__main__" if spec.submodule_search_locations is not None else module
     if module.split(".", maxsplit=1)[0] not in {"verify", "bench", "policy"}:
         return None
     loaded = importlib.import_module(entry)
@@ -107,8 +112,8 @@ def parse_module_arguments(module: str, argv: list[str]) -> str | None:
             parser_factory().parse_args(argv)
             return None
         main = getattr(loaded, "main", None)
-        if main is None:
-            return None if not argv else f"{module} takes no arguments"
+        if main is None or not inspect.signature(main).parameters:
+            return None if not argv else f"{module} takes no arguments"  # never run it: it would do its work
         with mock.patch.object(argparse.ArgumentParser, "parse_args", parse_only):
             main(argv)
         return None if not argv else f"{module} takes no arguments"
