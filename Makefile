@@ -1,9 +1,12 @@
 # The two entry points on a fresh machine: `make check` (offline check of the prod stack) and
-# `make test` (the test suite). Each installs what it needs first (uv from PyPI, then the locked deps, compiled to
-# bytecode once here, so no process compiles the SDKs' sources again).
+# `make test` (the test suite). Each installs what it needs first (uv, then the locked deps, compiled to
+# bytecode once here, so no process compiles the SDKs' sources again). uv is the one on PATH, or else the
+# pinned uv that tools/install_uv.py puts in .tools/bin (standard library only: works where PEP 668 refuses
+# `pip install uv`).
+LOCAL_UV := .tools/bin/uv
 UV := $(shell command -v uv 2>/dev/null)
 ifeq ($(UV),)
-UV := python3 -m uv
+UV := $(LOCAL_UV)
 endif
 STACK ?= prod
 RUN := $(UV) run --locked --quiet
@@ -11,7 +14,7 @@ RUN := $(UV) run --locked --quiet
 .PHONY: setup check charts test lint typecheck bench
 
 setup:
-	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	@[ "$(UV)" != "$(LOCAL_UV)" ] || [ -x $(LOCAL_UV) ] || python3 tools/install_uv.py >/dev/null
 	@$(UV) sync --locked --quiet --compile-bytecode
 
 # The check renders every chart: charts missing from every cache are pulled first (nothing is pulled once

@@ -1,8 +1,10 @@
 """The offline check: `python -m verify check --stack prod`.
 
 Evaluates a stack's program under the mock runtime with canaries for every secret, prints the resource
-tree, the stack outputs and the operator secrets still missing, and fails on invalid config, a leak or
-a failed check. It needs no account, credentials, network or Pulumi CLI.
+tree, the stack outputs (never cut) and the operator secrets still missing, warns on example values the
+stack file still holds, and fails on invalid config, a leak or a failed check. It needs no account,
+credentials, network or Pulumi CLI. `flow` prints a stack's secrets flow (Mermaid), `docs` checks or
+rewrites the generated parts of the docs, `charts` manages the local chart cache.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import yaml
 from components.cluster.plan import PlannedObject, make_plan
 from components.secrets_registry import SECRETS, SecretSpec
 from components.settings import Settings, missing_later_secrets
-from verify import checks, function, inventory, leaks, stackconfig, tree
+from verify import checks, examples, function, inventory, leaks, stackconfig, tree
 from verify.evaluate import PROJECT_ROOT, Evaluation, evaluate
 
 EXIT_OK, EXIT_FAILED_CHECK, EXIT_BAD_CONFIG, EXIT_CRASH = 0, 1, 2, 3
@@ -35,7 +37,8 @@ def _missing_lines(placeholders: list[SecretSpec], later: list[SecretSpec]) -> l
 
 
 def _outputs_lines(evaluation: Evaluation) -> list[str]:
-    return [f"  {key} = {tree.show(value)}" for key, value in sorted(evaluation.stack_outputs.items())]
+    return [f"  {line}" for key, value in sorted(evaluation.stack_outputs.items())
+            for line in tree.output_lines(key, value)]
 
 
 def planned_waiting(loaded: Settings) -> tuple[PlannedObject, ...]:
@@ -66,13 +69,33 @@ def release_lines(built: inventory.Inventory, evaluation: Evaluation) -> list[st
     return lines
 
 
-def check(stack: str, root: Path = PROJECT_ROOT) -> int:
+def check(stack: str, root: Path = PROJECT_ROOT, show_flow: bool = False) -> int:
     try:
         config = stackconfig.load_stack(stack, root)
     except (FileNotFoundError, ValueError, yaml.YAMLError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_CONFIG
-    return run_check(config, stack)
+    code = run_check(config, stack)
+    if show_flow and code != EXIT_BAD_CONFIG:
+        return max(code, print_flow(stack, root))
+    return code
+
+
+def print_flow(stack: str, root: Path = PROJECT_ROOT) -> int:
+    """The stack's secrets flow as a Mermaid flowchart (docs/secrets-flow.md holds the prod one)."""
+    from verify import flow
+
+    try:
+        chart = flow.stack_flow(stack, root).mermaid()
+    except (FileNotFoundError, ValueError, yaml.YAMLError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_CONFIG
+    print(f"\nsecrets flow of stack {stack} (Mermaid):\n{chart}")
+    return EXIT_OK
+
+
+def example_lines(config: stackconfig.StackConfig, stack: str) -> list[str]:
+    return [found.render(stack) for found in examples.find(config.values, config.secret_keys)]
 
 
 def run_check(config: stackconfig.StackConfig, stack: str) -> int:
@@ -111,6 +134,11 @@ def run_check(config: stackconfig.StackConfig, stack: str) -> int:
             print("\n".join(f"  {item.kind} {item.namespace + '/' if item.namespace else ''}{item.name}"
                              for item in cluster_inventory.items if item.source == "waiting"))
 
+    warnings = example_lines(config, stack)
+    if warnings:
+        print("\nexample values still in the stack file (the check passes; a real deploy needs your own):")
+        print("\n".join(f"  {line}" for line in warnings))
+
     found = leaks.find_leaks(evaluation)
     problems = checks.run_all(evaluation, cluster_inventory)
     for leak in found:
@@ -124,23 +152,43 @@ def run_check(config: stackconfig.StackConfig, stack: str) -> int:
     return EXIT_FAILED_CHECK if found or problems else EXIT_OK
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m verify", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
+def _stack_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--stack", default="prod", help="stack name (reads Pulumi.<stack>.yaml)")
+    command.add_argument("--root", type=Path, default=PROJECT_ROOT,
+                         help="folder holding Pulumi.yaml and the stack file (default: this project)")
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line (the doc tests parse every `python -m verify` line of the docs with it)."""
+    top = argparse.ArgumentParser(prog="python -m verify", description=__doc__.splitlines()[0])
+    commands = top.add_subparsers(dest="command", required=True)
     check_parser = commands.add_parser("check", help="evaluate a stack offline and check it")
-    check_parser.add_argument("--stack", default="prod", help="stack name (reads Pulumi.<stack>.yaml)")
-    check_parser.add_argument("--root", type=Path, default=PROJECT_ROOT,
-                              help="folder holding Pulumi.yaml and the stack file (default: this project)")
+    _stack_arguments(check_parser)
+    check_parser.add_argument("--flow", action="store_true", help="also print the stack's secrets flow (Mermaid)")
+    flow_parser = commands.add_parser("flow", help="print a stack's secrets flow as a Mermaid flowchart")
+    _stack_arguments(flow_parser)
+    docs_parser = commands.add_parser("docs", help="the generated parts of the docs (tables, secrets flow)")
+    docs_parser.add_argument("--write", action="store_true", help="rewrite the stale parts (default: list them)")
     charts_parser = commands.add_parser("charts", help="the local chart cache the offline check renders from")
     charts_parser.add_argument("action", choices=("fetch", "status"),
                                help="fetch: pull every pinned chart from its repository; status: where each is")
     charts_parser.add_argument("--quiet", action="store_true", help="fetch: say nothing about cached charts")
-    args = parser.parse_args(argv)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     if args.command == "charts":
         from verify import chart_cache
 
         return chart_cache.fetch(quiet=args.quiet) if args.action == "fetch" else chart_cache.status()
-    return check(args.stack, args.root)
+    if args.command == "flow":
+        return print_flow(args.stack, args.root)
+    if args.command == "docs":
+        from verify import docs
+
+        return docs.run(PROJECT_ROOT, write=args.write)
+    return check(args.stack, args.root, show_flow=args.flow)
 
 
 if __name__ == "__main__":

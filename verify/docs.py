@@ -1,8 +1,16 @@
-"""Tables the README carries, rendered from the registry and the config schema (a test keeps them equal)."""
+"""The generated parts of the docs: tables rendered from the registries and the secrets-flow picture.
+
+Each part is declared once in `GENERATED` with the file and marked block it fills. `python -m verify docs`
+lists the parts that differ from their generator (exit 1); `python -m verify docs --write` rewrites them.
+A test keeps every part equal to its generator.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 from components.config_schema import ALL_SETTINGS
 from components.secrets_registry import SECRETS, Need
@@ -59,12 +67,81 @@ def bootstrap_table() -> str:
     return "\n".join(rows)
 
 
+def policy_table() -> str:
+    from policy.docs import policy_table as table
+
+    return table()
+
+
+def pins_table() -> str:
+    from verify import pins
+
+    return pins.pins_table()
+
+
+def secrets_flow() -> str:
+    from verify import flow
+
+    return flow.document()
+
+
+def _markers(name: str) -> tuple[str, str]:
+    return f"<!-- {name}:start -->\n", f"\n<!-- {name}:end -->"
+
+
 def between(text: str, name: str) -> str:
-    start, end = f"<!-- {name}:start -->\n", f"\n<!-- {name}:end -->"
+    start, end = _markers(name)
     return text[text.index(start) + len(start): text.index(end)]
 
 
-if __name__ == "__main__":
-    print(config_table())
-    print()
-    print(secrets_table())
+def replace_between(text: str, name: str, content: str) -> str:
+    start, end = _markers(name)
+    head, rest = text[: text.index(start) + len(start)], text[text.index(end):]
+    return head + content + rest
+
+
+@dataclass(frozen=True)
+class Generated:
+    """One generated part of the docs: a marked block of a file, or (block "") the whole file."""
+
+    path: str  # relative to the project root
+    block: str
+    render: Callable[[], str]
+
+    def current(self, root: Path) -> str:
+        text = (root / self.path).read_text()
+        return between(text, self.block) if self.block else text
+
+    def updated(self, root: Path) -> str:
+        if not self.block:
+            return self.render()
+        return replace_between((root / self.path).read_text(), self.block, self.render())
+
+
+GENERATED: tuple[Generated, ...] = (
+    Generated("docs/reference.md", "config-table", config_table),
+    Generated("docs/reference.md", "secrets-table", secrets_table),
+    Generated("docs/reference.md", "cluster-releases", releases_table),
+    Generated("docs/reference.md", "cluster-secrets", bootstrap_table),
+    Generated("docs/reference.md", "policy-table", policy_table),
+    Generated("docs/pinned-versions.md", "pins", pins_table),
+    Generated("docs/secrets-flow.md", "", secrets_flow),
+)
+
+
+def stale(root: Path) -> list[Generated]:
+    """The parts that differ from their generator."""
+    return [part for part in GENERATED if part.current(root) != part.render()]
+
+
+def run(root: Path, write: bool) -> int:
+    """Exit 0 when every part is current (or was rewritten), 1 when one is stale and not written."""
+    outdated = stale(root)
+    for part in outdated:
+        where = f"{part.path} ({part.block})" if part.block else part.path
+        if write:
+            (root / part.path).write_text(part.updated(root))
+            print(f"rewrote {where}")
+        else:
+            print(f"stale: {where}: regenerate with: python -m verify docs --write")
+    return 0 if write or not outdated else 1

@@ -13,24 +13,40 @@ _MAX_PROPERTIES = 6
 _MAX_VALUE = 70
 
 
-def show(value: Any) -> str:
-    """A short, secret-free rendering of one property value."""
+def number(value: float) -> str:
+    """A number as written: protobuf's Struct carries every number as a float, so a whole one prints as an int."""
+    return str(int(value)) if value.is_integer() and abs(value) < 2**53 else json.dumps(value)
+
+
+def show(value: Any, full: bool = False) -> str:
+    """A secret-free rendering of one property value: short (4 items, one line, 70 characters) unless `full`."""
+    items = None if full else 4
     if is_secret_marker(value):
         return SECRET
     if is_resource_reference(value):
         return f"<ref {str(value.get('urn', '')).rsplit('::', 1)[-1]}>"
     if isinstance(value, dict):
-        inner = ", ".join(f"{k}={show(v)}" for k, v in list(value.items())[:4])
-        more = ", ..." if len(value) > 4 else ""
+        inner = ", ".join(f"{k}={show(v, full)}" for k, v in list(value.items())[:items])
+        more = ", ..." if items is not None and len(value) > items else ""
         text = "{" + inner + more + "}"
     elif isinstance(value, list):
-        inner = ", ".join(show(v) for v in value[:4])
-        text = "[" + inner + (", ..." if len(value) > 4 else "") + "]"
+        inner = ", ".join(show(v, full) for v in value[:items])
+        text = "[" + inner + (", ..." if items is not None and len(value) > items else "") + "]"
     elif isinstance(value, str):
-        text = json.dumps(value.splitlines()[0] + (" ..." if "\n" in value else "")) if value else '""'
+        shown = value if full else value.splitlines()[0] + (" ..." if "\n" in value else "") if value else ""
+        text = json.dumps(shown)
+    elif isinstance(value, float):
+        text = number(value)
     else:
         text = json.dumps(value)
-    return text if len(text) <= _MAX_VALUE else text[: _MAX_VALUE - 3] + "..."
+    return text if full or len(text) <= _MAX_VALUE else text[: _MAX_VALUE - 3] + "..."
+
+
+def output_lines(key: str, value: Any) -> list[str]:
+    """One stack output, never cut: a list of strings (the steps an operator runs) one item per line."""
+    if isinstance(value, list) and value and all(isinstance(item, str) for item in value):
+        return [f"{key} ="] + [f"  - {item}" for item in value]
+    return [f"{key} = {show(value, full=True)}"]
 
 
 def describe(registration: Registration) -> str:

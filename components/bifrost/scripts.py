@@ -67,7 +67,8 @@ def wait_for_cloud_init(base_dir: str = BIFROST_DIR, hardening_path: str = HARDE
         '  2) echo "warning: cloud-init finished with recoverable errors; on the VPS: '
         'cloud-init status --long" >&2 ;;\n'
         '  *) echo "cloud-init failed (exit $rc): on the VPS read cloud-init status --long and '
-        '/var/log/cloud-init-output.log, fix the cause, then replace the server (README: replacing the server)" >&2\n'
+        '/var/log/cloud-init-output.log, fix the cause, then replace the server '
+        '(docs/runbook.md: Replacing the server on purpose)" >&2\n'
         f"     exit {EXIT_CLOUD_INIT_FAILED} ;;\n"
         "esac\n"
         "incomplete() {\n"

@@ -17,7 +17,7 @@ WORLD = ["0.0.0.0/0", "::/0"]
 REPLACING_INPUTS = ("userData", "sshKeys", "image", "location")
 REPLACEMENT_STEPS = ("pulumi config set homelab-secrets:serverReplacement unprotect && pulumi up, then "
                      "pulumi config set homelab-secrets:serverReplacement replace && pulumi up "
-                     "(README: Replacing the server on purpose; back up the Docker volumes first)")
+                     "(docs/runbook.md: Replacing the server on purpose; back up the Docker volumes first)")
 PUBLIC_PORTS: tuple[tuple[str, str], ...] = (("tcp", "80"), ("tcp", "443"), ("udp", "3478"))
 SSH_PORT = "22"
 
