@@ -8,7 +8,7 @@ import re
 import pytest
 
 from components.bifrost import render
-from components.secrets_registry import SECRETS
+from components.secrets_registry import NETBIRD_RELAY_SECRET, SECRETS
 from verify import __main__ as cli
 from verify import flow
 from verify.evaluate import PROJECT_ROOT
@@ -118,17 +118,9 @@ def test_consumers_come_from_the_records(chart: str) -> None:
 
 
 def test_a_new_rendered_file_appears_without_touching_the_flow(monkeypatch: pytest.MonkeyPatch) -> None:
-    extra = dataclasses.replace(render.SECRET_FILES[0], path="env/extra.env", secrets=("netbird_relay_secret",))
+    extra = dataclasses.replace(render.SECRET_FILES[0], path="env/extra.env", secrets=(NETBIRD_RELAY_SECRET,))
     monkeypatch.setattr(render, "SECRET_FILES", (*render.SECRET_FILES, extra))
     assert "  s_netbirdRelaySecret --> f_env_extraenv" in flow.stack_flow("prod").mermaid().splitlines()
-
-
-def test_records_that_hold_secret_records_read_the_same() -> None:
-    @dataclasses.dataclass(frozen=True)
-    class Record:
-        name: str
-
-    assert flow.names(("netbird_store_key", Record("kubeconfig"))) == ("netbird_store_key", "kubeconfig")
 
 
 def test_the_offline_check_prints_the_flow_on_request(capsys: pytest.CaptureFixture[str], chart: str) -> None:

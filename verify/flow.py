@@ -14,15 +14,13 @@ optional feature and secret set (a test keeps the file equal); `python -m verify
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
 from components.bifrost import blueprint, render
 from components.cluster import constants
 from components.cluster import plan as cluster_plan
-from components.secrets_registry import BY_NAME, SECRETS, Need, SecretSpec
+from components.secrets_registry import SECRETS, Need, SecretSpec
 from components.settings import RawConfig, Settings, validate
 from verify import stackconfig
 from verify.evaluate import PROJECT_ROOT
@@ -45,17 +43,6 @@ CONSUMERS = {
     "reader": ("on_readers", "Helm releases and custom resources"),
     "program": ("on_program", "The program itself"),
 }
-
-
-class Named(Protocol):
-    @property
-    def name(self) -> str: ...
-
-
-def names(items: Iterable[str | Named]) -> tuple[str, ...]:
-    """Registry names of the secrets a record holds. Records name them as strings today; a record that holds
-    secret records instead (anything with a `name`) reads the same: the one place that knows the shape."""
-    return tuple(item if isinstance(item, str) else item.name for item in items)
 
 
 def node_id(*parts: str) -> str:
@@ -125,18 +112,18 @@ def _vps(flow: Flow, settings: Settings) -> None:
     group = CONSUMERS["vps"][0]
     blueprint_reads = blueprint.worker_secrets(settings.identity)
     for rendered in render.SECRET_FILES:
-        held = names(rendered.secrets)
+        held = list(rendered.secrets)
         if rendered.identity_secrets:
-            held += names(blueprint_reads.values())
+            held += blueprint_reads.values()
         file_node = flow.node(group, node_id("f", rendered.slug), rendered.path)
-        for name in held:
-            flow.edge(_secret(flow, BY_NAME[name]), file_node)
+        for spec in held:
+            flow.edge(_secret(flow, spec), file_node)
         if rendered.identity_secrets and blueprint_reads:
             target = flow.node(CONSUMERS["blueprint"][0], "blueprint", blueprint.BLUEPRINT_NAME)
             flow.edge(file_node, target, "!Env")
 
 
-def _cluster(flow: Flow, settings: Settings, available: frozenset[str]) -> None:
+def _cluster(flow: Flow, settings: Settings, available: frozenset[SecretSpec]) -> None:
     cluster = settings.cluster
     if not cluster.enabled:
         return
@@ -152,8 +139,8 @@ def _cluster(flow: Flow, settings: Settings, available: frozenset[str]) -> None:
     for bootstrap in planned.bootstrap:
         shown = f"{bootstrap.name}-<digest>" if bootstrap.versioned else bootstrap.name
         target = secret_node(bootstrap.namespace, bootstrap.name, shown)
-        for name in names(bootstrap.secrets):
-            flow.edge(_secret(flow, BY_NAME[name]), target)
+        for spec in bootstrap.secrets:
+            flow.edge(_secret(flow, spec), target)
 
     job = planned.provisioner
     if job is not None:
@@ -167,7 +154,7 @@ def _cluster(flow: Flow, settings: Settings, available: frozenset[str]) -> None:
             flow.edge(seeds, job_node, "writes each seed to Infisical")
             for seed in job.seeds:
                 if seed.file == cluster_plan.GRAFANA_OAUTH_SEED.file:
-                    flow.edge(_secret(flow, BY_NAME[names([blueprint.GRAFANA.secret])[0]]), seeds)
+                    flow.edge(_secret(flow, blueprint.GRAFANA.secret), seeds)
                 else:
                     app_key = flow.node(SOURCES["generated"][0], "catalog_generate", "apps[].generate keys")
                     flow.edge(app_key, seeds)
@@ -206,9 +193,9 @@ def settings_of(config: stackconfig.StackConfig, stack: str) -> Settings:
     return loaded
 
 
-def available(loaded: Settings) -> frozenset[str]:
-    """Registry names of the secrets with a value: supplied ones and generated ones."""
-    return frozenset(spec.name for spec in SECRETS if spec.generated or spec.name in loaded.supplied)
+def available(loaded: Settings) -> frozenset[SecretSpec]:
+    """The secrets with a value: supplied ones and generated ones."""
+    return frozenset(spec for spec in SECRETS if spec.generated or spec in loaded.supplied)
 
 
 def flow_of(config: stackconfig.StackConfig, stack: str) -> Flow:
