@@ -64,6 +64,7 @@ class ChartPin:
     issues_certificates: bool = False  # its ClusterIssuers issue the Ingresses' certificates
     serves_infisical_api: bool = False  # in-cluster clients reach Infisical's API through its Service
     config_secret_refs: ConfigSecretRefs | None = None
+    namespace_kept: bool = False  # its namespace is created even while the chart is not installed
 
     @property
     def source_name(self) -> str:
@@ -76,6 +77,7 @@ CERT_MANAGER = ChartPin(
     repository="https://charts.jetstack.io",
     release_name="cert-manager", namespace=c.NS_CERT_MANAGER,
     values=values.cert_manager_values,
+    namespace_kept=True,
     wanted=lambda cluster: cluster.install_cert_manager,
     reads=(c.SECRET_CLOUDFLARE,),
     workloads=("Deployment/cert-manager", "Deployment/cert-manager-cainjector", "Deployment/cert-manager-webhook",
@@ -89,6 +91,7 @@ EXTERNAL_SECRETS = ChartPin(
     repository="https://charts.external-secrets.io",
     release_name="external-secrets", namespace=c.NS_EXTERNAL_SECRETS,
     values=values.external_secrets_values,
+    namespace_kept=True,
     wanted=lambda cluster: cluster.install_external_secrets,
     workloads=("Deployment/external-secrets", "Deployment/external-secrets-cert-controller",
                "Deployment/external-secrets-webhook"),
@@ -132,6 +135,7 @@ INFISICAL = ChartPin(
     repository="https://dl.cloudsmith.io/public/infisical/helm-charts/helm/charts/",
     release_name="infisical", namespace=c.NS_INFISICAL,
     values=values.infisical_values,
+    namespace_kept=True,
     wanted=lambda cluster: cluster.install_infisical,
     reads=(c.SECRET_INFISICAL,),
     after=("valkey", "cloudnative-pg"),
@@ -143,11 +147,15 @@ INFISICAL = ChartPin(
     # "Custom annotations for Infisical pods", an empty map in values.yaml.
     open_maps=(("infisical", "podAnnotations"), ("ingress", "annotations")))
 
+# Argo CD resolves `$<secret>:<key>` in argocd-cm from Secrets labelled part-of argocd.
+ARGOCD_SECRET_REFS = ConfigSecretRefs("argocd-cm", (c.ARGOCD_PART_OF_LABEL, "argocd"))
+
 ARGOCD = ChartPin(
     key="argo-cd", chart="argo-cd", version="10.1.1",
     repository="https://argoproj.github.io/argo-helm",
     release_name="argocd", namespace=c.NS_ARGOCD,
     values=values.argocd_values,
+    namespace_kept=True,
     wanted=lambda cluster: cluster.install_argocd,
     reads=(c.SECRET_ARGOCD_OIDC,),
     serves_hosts=True,
@@ -158,8 +166,7 @@ ARGOCD = ChartPin(
     # same holds for argocd-cmd-params-cm (`configs.params`) and argocd-rbac-cm (`configs.rbac`).
     open_maps=(("configs", "cm"), ("configs", "params"), ("configs", "rbac"), ("server", "ingress", "annotations")),
     controllers=(("Job", runtime.from_argocd_job),),
-    # Argo CD resolves `$<secret>:<key>` in argocd-cm from Secrets labelled part-of argocd.
-    config_secret_refs=ConfigSecretRefs("argocd-cm", (c.ARGOCD_PART_OF_LABEL, "argocd")))
+    config_secret_refs=ARGOCD_SECRET_REFS)
 
 # Install order: CRD-bringing operators first, then what runs on them.
 ALL: tuple[ChartPin, ...] = (CERT_MANAGER, EXTERNAL_SECRETS, INFISICAL_OPERATOR, CLOUDNATIVE_PG, VALKEY, INFISICAL,

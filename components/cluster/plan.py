@@ -195,7 +195,7 @@ BOOTSTRAP_SECRETS: tuple[BootstrapSecret, ...] = (
     BootstrapSecret(
         c.SECRET_ARGOCD_OIDC, c.NS_ARGOCD, (c.KEY_OIDC_CLIENT_SECRET,), (ARGOCD_OIDC_CLIENT_SECRET,),
         data=lambda secrets, cluster: {c.KEY_OIDC_CLIENT_SECRET: secrets.value(ARGOCD_OIDC_CLIENT_SECRET)},
-        wanted=lambda wanted: wanted.oidc, extra_labels=((c.ARGOCD_PART_OF_LABEL, "argocd"),),
+        wanted=lambda wanted: wanted.oidc, extra_labels=(charts.ARGOCD_SECRET_REFS.label,),
         purpose="Argo CD OIDC client secret, read as $argocd-oidc:clientSecret"),
 )
 # One guard per secret that encrypts stored data, over every record and not only the planned ones: a guard that
@@ -284,6 +284,13 @@ def planned_objects(cluster: ClusterSettings, releases: tuple[ChartPin, ...],
     return sorted(planned, key=lambda item: item.needs_identity)
 
 
+def platform_namespaces(releases: tuple[ChartPin, ...], objects: list[str | None], secrets: list[str]) -> list[str]:
+    """The charts' namespaces the plan uses: each installed chart's, those of its planned custom resources and
+    bootstrap Secrets, and those its record keeps whether or not the chart is installed."""
+    used = {pin.namespace for pin in releases} | set(objects) | set(secrets)
+    return list(dict.fromkeys(pin.namespace for pin in charts.ALL if pin.namespace_kept or pin.namespace in used))
+
+
 def make_plan(cluster: ClusterSettings, authentik_host: str, available: frozenset[SecretSpec]) -> ClusterPlan:
     """`available`: the secrets that have a value (supplied or generated)."""
     supplied = set(IDENTITY_SECRETS) <= available
@@ -350,11 +357,8 @@ def make_plan(cluster: ClusterSettings, authentik_host: str, available: frozense
             problems.append(f"{PROJECT}:apps entry {app.name!r} in {app.namespace}: {error}\n"
                             "    fix: give it a refreshInterval of at least 5s in Pulumi.<stack>.yaml")
 
-    platform = [c.NS_INFISICAL, c.NS_EXTERNAL_SECRETS, c.NS_CERT_MANAGER, c.NS_ARGOCD]
-    if cluster.install_infisical_operator or any(item.namespace == c.NS_INFISICAL_OPERATOR for item in sync):
-        platform.insert(2, c.NS_INFISICAL_OPERATOR)
-    if charts.CLOUDNATIVE_PG in releases:
-        platform.append(c.NS_CNPG)
+    platform = platform_namespaces(releases, [item.namespace for item in planned],
+                                   [secret.namespace for secret in bootstrap])
     app_namespaces = sorted({app.namespace for app in cluster.apps} - set(platform))
 
     return ClusterPlan(
