@@ -109,6 +109,15 @@ def controllers() -> dict[str, list[runtime.Controller]]:
     return by_kind
 
 
+def secret_readers() -> dict[str, list[runtime.Reader]]:
+    """Kind -> the Secret references controllers follow in an object of that kind, from every chart record."""
+    by_kind: dict[str, list[runtime.Reader]] = {}
+    for pin in charts.ALL:
+        for kind, reader in pin.secret_readers:
+            by_kind.setdefault(kind, []).append(reader)
+    return by_kind
+
+
 def build(evaluation: Evaluation, waiting: tuple[PlannedObject, ...] = ()) -> Inventory:
     """`waiting`: planned objects not applied yet (they wait for a secret); checked for their shape only."""
     inventory = Inventory()

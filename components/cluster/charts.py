@@ -13,6 +13,7 @@ under them need not appear in the chart's values.yaml; every other value path mu
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,17 @@ class ConfigSecretRefs:
 
     configmap: str
     label: tuple[str, str]
+
+    def refs(self, manifest: dict[str, Any]) -> list[runtime.SecretKeyRef]:
+        """The `$<secret>:<key>` references in the ConfigMap's values (none in any other object)."""
+        metadata = manifest.get("metadata", {})
+        if manifest.get("kind") != "ConfigMap" or metadata.get("name") != self.configmap:
+            return []
+        return [runtime.SecretKeyRef(str(metadata.get("namespace") or ""), name, key, self.label)
+                for text in (manifest.get("data") or {}).values() for name, key in _DOLLAR_REF.findall(str(text))]
+
+
+_DOLLAR_REF = re.compile(r"\$([a-z0-9][a-z0-9.-]*):([A-Za-z0-9_.-]+)")
 
 
 @dataclass(frozen=True)
@@ -59,8 +71,13 @@ class ChartPin:
     operator: str = ""  # the catalog's `operator` value of apps this chart's controller syncs
     # Kind -> what the chart's controller creates at run time from an object of that kind (see runtime.py).
     controllers: tuple[tuple[str, runtime.Controller], ...] = ()
+    # Kind -> the Secret references its controller follows in an object of that kind (see runtime.py).
+    secret_readers: tuple[tuple[str, runtime.Reader], ...] = ()
     # What the chart renders, from its cited templates, when no copy of its source exists to render.
     upstream: Callable[[dict[str, Any], str], list[dict[str, Any]]] | None = None
+    # (kind, field path) through which its controller reaches Infisical: an in-cluster Service URL when the program
+    # installs Infisical, never a public host (that needs DNS, TLS and an ingress controller; they get no CA).
+    in_cluster_fields: tuple[tuple[str, ValuePath], ...] = ()
     issues_certificates: bool = False  # its ClusterIssuers issue the Ingresses' certificates
     serves_infisical_api: bool = False  # in-cluster clients reach Infisical's API through its Service
     config_secret_refs: ConfigSecretRefs | None = None
@@ -84,6 +101,7 @@ CERT_MANAGER = ChartPin(
                "Job/cert-manager-startupapicheck"),
     objects=custom_resources.cert_manager,
     controllers=(("ClusterIssuer", runtime.from_cluster_issuer), ("Ingress", runtime.from_ingress)),
+    secret_readers=(("ClusterIssuer", runtime.issuer_token),),
     issues_certificates=True)
 
 EXTERNAL_SECRETS = ChartPin(
@@ -96,7 +114,9 @@ EXTERNAL_SECRETS = ChartPin(
     workloads=("Deployment/external-secrets", "Deployment/external-secrets-cert-controller",
                "Deployment/external-secrets-webhook"),
     objects=custom_resources.external_secrets, operator="external-secrets",
-    controllers=(("ExternalSecret", runtime.from_external_secret),))
+    controllers=(("ExternalSecret", runtime.from_external_secret),),
+    secret_readers=(("ClusterSecretStore", runtime.store_credentials),),
+    in_cluster_fields=(("ClusterSecretStore", ("spec", "provider", "infisical", "hostAPI")),))
 
 INFISICAL_OPERATOR = ChartPin(
     key="secrets-operator", chart="secrets-operator", version="v0.11.5",
@@ -107,7 +127,9 @@ INFISICAL_OPERATOR = ChartPin(
     # The chart's fullname helper truncates to 15 characters (templates/_helpers.tpl).
     workloads=("Deployment/secrets-operato-controller-manager",),
     objects=custom_resources.infisical_operator, operator="infisical-operator",
-    controllers=(("InfisicalStaticSecret", runtime.from_static_secret),))
+    controllers=(("InfisicalStaticSecret", runtime.from_static_secret),),
+    secret_readers=(("InfisicalAuth", runtime.auth_credentials),),
+    in_cluster_fields=(("InfisicalConnection", ("spec", "address")),))
 
 CLOUDNATIVE_PG = ChartPin(
     key="cloudnative-pg", chart="cloudnative-pg", version="0.29.0",
@@ -117,7 +139,8 @@ CLOUDNATIVE_PG = ChartPin(
     wanted=lambda cluster: cluster.install_infisical and cluster.install_cloudnative_pg,
     workloads=("Deployment/cnpg-cloudnative-pg",),
     objects=custom_resources.cloudnative_pg,
-    controllers=(("Cluster", runtime.from_database_cluster),))
+    controllers=(("Cluster", runtime.from_database_cluster),),
+    secret_readers=(("Cluster", runtime.initdb_secret),))
 
 VALKEY = ChartPin(
     key="valkey", chart="valkey", version="0.11.0",
@@ -166,6 +189,7 @@ ARGOCD = ChartPin(
     # same holds for argocd-cmd-params-cm (`configs.params`) and argocd-rbac-cm (`configs.rbac`).
     open_maps=(("configs", "cm"), ("configs", "params"), ("configs", "rbac"), ("server", "ingress", "annotations")),
     controllers=(("Job", runtime.from_argocd_job),),
+    secret_readers=(("ConfigMap", ARGOCD_SECRET_REFS.refs),),
     config_secret_refs=ARGOCD_SECRET_REFS)
 
 # Install order: CRD-bringing operators first, then what runs on them.

@@ -7,7 +7,7 @@ makes still resolves. Each function takes one manifest (its namespace set) and r
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from components.cluster import constants as c
 
@@ -78,3 +78,46 @@ def from_argocd_job(manifest: Manifest) -> list[Manifest]:
     if not _name(manifest).endswith("redis-secret-init"):
         return []
     return [secret("argocd-redis", _namespace(manifest), ["auth"])]
+
+
+# --- The Secrets a controller reads, from the fields of the objects it reconciles ------------------------------------
+
+class SecretKeyRef(NamedTuple):
+    namespace: str
+    name: str
+    key: str | None  # None: every key
+    label: tuple[str, str] | None = None  # the label the Secret must carry for the controller to read it
+
+
+Reader = Callable[[Manifest], list[SecretKeyRef]]
+
+
+def _selector(value: dict[str, Any], default_namespace: str) -> SecretKeyRef:
+    return SecretKeyRef(str(value.get("namespace") or default_namespace), str(value["name"]), value.get("key"))
+
+
+def store_credentials(manifest: Manifest) -> list[SecretKeyRef]:
+    """ESO's ClusterSecretStore, Infisical provider: universal-auth selectors, each naming its namespace."""
+    credentials = manifest["spec"]["provider"]["infisical"]["auth"]["universalAuthCredentials"]
+    return [_selector(credentials[field], "") for field in ("clientId", "clientSecret")]
+
+
+def auth_credentials(manifest: Manifest) -> list[SecretKeyRef]:
+    """The Infisical operator's InfisicalAuth: universal-auth refs, in its own namespace unless they name one."""
+    universal = manifest["spec"]["universal"]
+    return [_selector(universal[field], _namespace(manifest)) for field in ("clientIdRef", "clientSecretRef")]
+
+
+def issuer_token(manifest: Manifest) -> list[SecretKeyRef]:
+    """A ClusterIssuer's Cloudflare DNS-01 token, read from cert-manager's cluster resource namespace."""
+    solvers = manifest.get("spec", {}).get("acme", {}).get("solvers", [])
+    return [_selector(token, c.NS_CERT_MANAGER) for solver in solvers
+            if (token := solver.get("dns01", {}).get("cloudflare", {}).get("apiTokenSecretRef"))]
+
+
+def initdb_secret(manifest: Manifest) -> list[SecretKeyRef]:
+    """A CloudNativePG Cluster's `initdb.secret`: a basic-auth Secret (username and password) in its namespace."""
+    initdb = manifest.get("spec", {}).get("bootstrap", {}).get("initdb", {})
+    if "secret" not in initdb:
+        return []
+    return [SecretKeyRef(_namespace(manifest), str(initdb["secret"]["name"]), key) for key in ("username", "password")]

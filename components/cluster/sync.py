@@ -1,4 +1,4 @@
-"""The custom resources of the plan: ClusterIssuer, the database Cluster, and the runtime sync from the catalog."""
+"""The custom resources of the plan, each planned by the record of the chart whose controller reconciles it."""
 
 from __future__ import annotations
 

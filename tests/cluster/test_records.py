@@ -194,3 +194,31 @@ def test_a_component_taking_a_sibling_is_found() -> None:
             super().__init__("test:Wide", name)
 
     assert sibling_parameters(Wide) == ["other"]
+
+
+def test_the_records_name_every_secret_the_controllers_read(installed_inventory: tuple[
+        inventory.Inventory, Evaluation]) -> None:
+    """The chart records' `secret_readers` find exactly the custom-resource references the functional checks
+    follow (every reference of an object that is not a workload)."""
+    from verify import function
+    from verify.inventory import WORKLOAD_KINDS
+
+    built, _ = installed_inventory
+    readers = inventory.secret_readers()
+    from_records = {(item.where, ref.namespace, ref.name, ref.key) for item in built.items if item.source != "waiting"
+                    for read in readers.get(item.kind, []) for ref in read(item.manifest)}
+    workloads = {item.where for item in built.items if item.kind in WORKLOAD_KINDS}
+    followed = {(ref.by, ref.namespace, ref.name, ref.key) for ref in function.secret_refs(built)
+                if ref.by not in workloads}
+    assert from_records == followed
+    assert {kind for pin in charts.ALL for kind, _ in pin.secret_readers} == {
+        "ClusterSecretStore", "InfisicalAuth", "ClusterIssuer", "Cluster", "ConfigMap"}
+    labelled = [ref for item in built.items for read in readers.get(item.kind, []) for ref in read(item.manifest)
+                if ref.label is not None]
+    assert [(ref.name, ref.label) for ref in labelled] == [(c.SECRET_ARGOCD_OIDC, charts.ARGOCD_SECRET_REFS.label)]
+
+
+def test_the_in_cluster_fields_are_those_of_the_records() -> None:
+    from verify import function
+
+    assert {kind: path for pin in charts.ALL for kind, path in pin.in_cluster_fields} == function.IN_CLUSTER_FIELDS
