@@ -6,7 +6,7 @@ import pulumi
 import pulumi_random as random
 
 from components.cluster import core_kinds, manifests
-from components.cluster.plan import GUARDED_SECRETS, bootstrap_keys
+from components.cluster.plan import GUARDED_SECRETS
 from components.cluster.wiring import ClusterContext
 from components.secrets_registry import SecretSpec
 
@@ -43,7 +43,7 @@ class ClusterBootstrapSecrets(pulumi.ComponentResource):
             ) for spec in GUARDED_SECRETS}
         for secret in ctx.plan.bootstrap:
             data = dict(secret.data(ctx.secrets, ctx.cluster))
-            keys = bootstrap_keys(secret, ctx.cluster)
+            keys = secret.applied_keys(ctx.cluster)
             assert tuple(data) == keys, f"{secret.name}: keys {tuple(data)} != plan {keys}"
             created.digests[secret.name] = ctx.digests.of(**data)
             applied_name: pulumi.Input[str] = secret.name

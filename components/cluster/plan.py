@@ -70,10 +70,17 @@ class BootstrapSecret:
     # it changes with it. For a consumer that caches what it read from a Secret until its own spec changes.
     versioned: bool = False
     provisioner_reads: bool = False  # the provisioner Job reads it (a secretKeyRef), and waits for it
+    # `{name}` in a key is the setting this gives (a key its consumer lets the operator choose)
+    placeholders: tuple[tuple[str, Callable[[ClusterSettings], str]], ...] = ()
 
     @property
     def resource_name(self) -> str:
         return f"{self.namespace}-{self.name}"
+
+    def applied_keys(self, cluster: ClusterSettings) -> tuple[str, ...]:
+        """The data keys with their placeholders filled from the settings."""
+        settings = {name: setting(cluster) for name, setting in self.placeholders}
+        return tuple(key.format_map(settings) for key in self.keys)
 
     @property
     def guarded(self) -> tuple[SecretSpec, ...]:
@@ -176,6 +183,7 @@ BOOTSTRAP_SECRETS: tuple[BootstrapSecret, ...] = (
         c.SECRET_CLOUDFLARE, c.NS_CERT_MANAGER, ("{cloudflareSecretKey}",), (CLOUDFLARE_API_TOKEN,),
         data=lambda secrets, cluster: {cluster.cloudflare_secret_key: secrets.value(CLOUDFLARE_API_TOKEN)},
         wanted=lambda wanted: wanted.cluster.install_cert_manager,
+        placeholders=(("cloudflareSecretKey", lambda cluster: cluster.cloudflare_secret_key),),
         purpose="the ClusterIssuer's Cloudflare DNS-01 solver (apiTokenSecretRef)"),
     BootstrapSecret(
         c.SECRET_MACHINE_IDENTITY, c.NS_EXTERNAL_SECRETS, (c.KEY_CLIENT_ID, c.KEY_CLIENT_SECRET), IDENTITY_SECRETS,
@@ -267,10 +275,6 @@ def provisioner_params(cluster: ClusterSettings, identity: IdentityRefs) -> prov
         credentials=identity.eso, client_id_key=c.KEY_CLIENT_ID, client_secret_key=c.KEY_CLIENT_SECRET,
         generation=cluster.machine_identity_generation,
         seeds=planned_seeds, seed_secret=SEEDS_SECRET if planned_seeds else "")
-
-
-def bootstrap_keys(secret: BootstrapSecret, cluster: ClusterSettings) -> tuple[str, ...]:
-    return tuple(key.replace("{cloudflareSecretKey}", cluster.cloudflare_secret_key) for key in secret.keys)
 
 
 def planned_objects(cluster: ClusterSettings, releases: tuple[ChartPin, ...],

@@ -222,3 +222,12 @@ def test_the_in_cluster_fields_are_those_of_the_records() -> None:
     from verify import function
 
     assert {kind: path for pin in charts.ALL for kind, path in pin.in_cluster_fields} == function.IN_CLUSTER_FIELDS
+
+
+def test_a_key_the_operator_chooses_is_filled_in_by_its_record() -> None:
+    (cloudflare,) = [secret for secret in plan.BOOTSTRAP_SECRETS if secret.name == c.SECRET_CLOUDFLARE]
+    assert cloudflare.keys == ("{cloudflareSecretKey}",)  # as the docs show it
+    assert cloudflare.applied_keys(cluster_settings(cloudflare_secret_key="token")) == ("token",)
+    for secret in plan.BOOTSTRAP_SECRETS:
+        if not secret.placeholders:
+            assert secret.applied_keys(cluster_settings()) == secret.keys, secret.name
