@@ -231,3 +231,34 @@ def test_a_key_the_operator_chooses_is_filled_in_by_its_record() -> None:
     for secret in plan.BOOTSTRAP_SECRETS:
         if not secret.placeholders:
             assert secret.applied_keys(cluster_settings()) == secret.keys, secret.name
+
+
+def test_a_new_chart_and_bootstrap_secret_need_only_their_records(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real program with one more chart record (values, a custom resource that reads a new bootstrap Secret)
+    and one more bootstrap Secret record: each is created in its namespace, in order, with no other edit."""
+    from components.secrets_registry import CLOUDFLARE_API_TOKEN
+    from tests.cluster.conftest import NAMESPACE, RELEASE, SECRET
+    from tests.conftest import full_config, run
+
+    def objects(ctx: ObjectContext) -> tuple[PlannedObject, ...]:
+        return (PlannedObject("dashboards.example.io/v1", "Dashboard", "home", "dashboards", {"title": "Home"},
+                              after=ctx.after_release(), reads=("dashboards-token",)),)
+
+    chart = dataclasses.replace(NEW_CHART, values=lambda ctx: {"replicas": 1}, objects=objects)
+    secret = plan.BootstrapSecret(
+        "dashboards-token", "dashboards", ("token",), (CLOUDFLARE_API_TOKEN,),
+        data=lambda secrets, cluster: {"token": secrets.value(CLOUDFLARE_API_TOKEN)},
+        wanted=lambda wanted: True, purpose="the dashboards' API token")
+    monkeypatch.setattr(charts, "ALL", (*charts.ALL, chart))
+    monkeypatch.setattr(plan, "BOOTSTRAP_SECRETS", (*plan.BOOTSTRAP_SECRETS, secret))
+    evaluation = run(full_config())
+    assert evaluation.error is None, evaluation.error
+
+    namespace = evaluation.one(NAMESPACE, "dashboards")
+    release = evaluation.one(RELEASE, "dashboards")
+    assert release.inputs["namespace"] == "dashboards"
+    assert namespace.urn in release.options["dependencies"]
+    token = evaluation.one(SECRET, "dashboards-dashboards-token")
+    assert namespace.urn in token.options["dependencies"]
+    dashboard = evaluation.one("kubernetes:dashboards.example.io/v1:Dashboard", "dashboards-home")
+    assert {release.urn, token.urn, namespace.urn} <= set(dashboard.options["dependencies"])
