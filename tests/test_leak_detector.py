@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pulumi
 import pulumi_command as command
 import pulumi_random as random
+import pytest
 
+from components import formats
 from components.secrets_registry import BY_KEY, PROJECT
 from verify import canaries
 from verify.evaluate import Evaluation, evaluate
@@ -116,3 +120,13 @@ def test_options_hold_every_request_field_but_the_inputs_and_the_call_stack() ->
     assert "object" not in registration.options and "stackTrace" not in registration.options
     assert "sourcePosition" in registration.options
     assert registration.inputs["create"]
+
+
+def test_every_format_rule_has_a_canary_of_its_shape() -> None:
+    rules = [value for value in vars(formats).values() if isinstance(value, formats.FormatRule)]
+    assert set(rules) == set(canaries.MAKERS)
+    for rule in rules:
+        assert rule.accepts(canaries.MAKERS[rule](f"label-{rule.name}").value), rule.name
+    unknown = formats.FormatRule("new-shape", "a shape no canary maker knows", lambda value: True)
+    with pytest.raises(AssertionError, match="no canary maker for format rule new-shape"):
+        canaries.for_spec(dataclasses.replace(BY_KEY["cloudflareApiToken"], format=unknown))

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import yaml
 
-from components.cluster.plan import PlannedObject, make_plan
+from components.cluster.objects import PlannedObject
+from components.cluster.plan import make_plan
 from components.secrets_registry import SECRETS, SecretSpec
 from components.settings import Settings, missing_later_secrets
 from verify import checks, examples, function, inventory, leaks, stackconfig, tree

@@ -6,9 +6,11 @@ import base64
 import hashlib
 import struct
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from components import formats
+from components.formats import FormatRule
 from components.secrets_registry import SecretSpec
 
 _ARMOUR_KIND = "OPENSSH " + "PRIVATE KEY"
@@ -89,32 +91,45 @@ def kubeconfig(label: str) -> Canary:
     return Canary(label, value, token)
 
 
+def _uuid(label: str) -> Canary:
+    value = str(uuid.UUID(bytes=digest(label)[:16]))
+    return Canary(label, value, value)
+
+
+def _plain(make: Callable[[str], str]) -> Callable[[str], Canary]:
+    def canary(label: str) -> Canary:
+        value = make(label)
+        return Canary(label, value, value)
+
+    return canary
+
+
+# One maker per format rule: a canary has the shape its rule accepts, so validation lets it through to every
+# consumer. A rule with no maker here fails loudly (`for_spec`), never with a canary of some other shape.
+MAKERS: dict[FormatRule, Callable[[str], Canary]] = {
+    formats.HEX_32: lambda label: hex_bytes(label, 16),
+    formats.BASE64_32_BYTES: lambda label: base64_bytes(label, 32),
+    formats.UUID: _uuid,
+    formats.BCRYPT_HASH: bcrypt_hash,
+    formats.OPENSSH_PRIVATE_KEY: openssh_private_key,
+    formats.KUBECONFIG: kubeconfig,
+    formats.HCLOUD_TOKEN: _plain(lambda label: alnum(label, 64)),
+    formats.DJANGO_SECRET_KEY: _plain(lambda label: alnum(label, 64)),
+    formats.API_TOKEN: _plain(lambda label: "canary-" + alnum(label, 40, prefix="")),
+    formats.ALNUM_16_128: _plain(lambda label: alnum(label, 40)),
+    formats.ALNUM_32_128: _plain(lambda label: alnum(label, 40)),
+}
+
+
 def for_spec(spec: SecretSpec) -> Canary:
     """The canary an operator-supplied value of this secret is replaced with: it passes the format rule."""
     label = spec.config_key
     rule = spec.format
-    if rule is formats.HEX_32:
-        canary = hex_bytes(label, 16)
-    elif rule is formats.BASE64_32_BYTES:
-        canary = base64_bytes(label, 32)
-    elif rule is formats.UUID:
-        value = str(uuid.UUID(bytes=digest(label)[:16]))
-        canary = Canary(label, value, value)
-    elif rule is formats.BCRYPT_HASH:
-        canary = bcrypt_hash(label)
-    elif rule is formats.OPENSSH_PRIVATE_KEY:
-        canary = openssh_private_key(label)
-    elif rule is formats.KUBECONFIG:
-        canary = kubeconfig(label)
-    elif rule is formats.HCLOUD_TOKEN or rule is formats.DJANGO_SECRET_KEY:
-        value = alnum(label, 64)
-        canary = Canary(label, value, value)
-    elif rule is formats.API_TOKEN:
-        value = "canary-" + alnum(label, 40, prefix="")
-        canary = Canary(label, value, value)
-    else:
-        value = alnum(label, 40)
-        canary = Canary(label, value, value)
+    make = MAKERS.get(rule)
+    if make is None:
+        raise AssertionError(f"no canary maker for format rule {rule.name} (secret {label}): add one to "
+                             "verify/canaries.py MAKERS")
+    canary = make(label)
     if not rule.accepts(canary.value):
         raise AssertionError(f"canary for {label} breaks its own format rule {rule.name}")
     return canary

@@ -59,7 +59,7 @@ def bootstrap_table() -> str:
     from components.cluster.plan import BOOTSTRAP_SECRETS
 
     rows = ["| Secret (namespace) | Keys | Kept on delete | Read by |", "|---|---|---|---|"]
-    for _, secret in BOOTSTRAP_SECRETS:
+    for secret in BOOTSTRAP_SECRETS:
         name = f"{secret.name}-<digest>" if secret.versioned else secret.name
         keys = ", ".join(f"`{key}`" for key in secret.keys)
         rows.append(f"| `{name}` ({secret.namespace}) | {keys} | {'yes' if secret.retain_on_delete else 'no'} | "

@@ -319,7 +319,7 @@ def ingresses_get_certificates(inventory: Inventory, evaluation: Evaluation) -> 
     """Every Ingress serves TLS from a certificate cert-manager issues with an installed ClusterIssuer."""
     issuers = {item.name for item in inventory.of_kind("ClusterIssuer")}
     # Without the cert-manager release, the issuer is the cluster's own (clusterIssuer): it must be named.
-    own_cert_manager = any(release.pin.key == charts.CERT_MANAGER.key for release in inventory.releases)
+    own_cert_manager = any(release.pin.issues_certificates for release in inventory.releases)
     problems = []
     for item in inventory.of_kind("Ingress"):
         issuer = (item.manifest.get("metadata", {}).get("annotations") or {}).get(c.CLUSTER_ISSUER_ANNOTATION)
@@ -385,7 +385,7 @@ def in_cluster_urls_resolve(inventory: Inventory, evaluation: Evaluation) -> lis
     configured = [(item.where, item.manifest) for item in inventory.items if item.source == "program"]
     configured += [(f"Helm values of {key}", values) for key, values in inventory.release_values.items()]
     problems = []
-    installs_infisical = any(release.pin.key == charts.INFISICAL.key for release in inventory.releases)
+    installs_infisical = any(release.pin.serves_infisical_api for release in inventory.releases)
     for item in inventory.items:
         path = IN_CLUSTER_FIELDS.get(item.kind) if installs_infisical else None
         value = _field(item.manifest, path) if path else None

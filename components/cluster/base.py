@@ -6,7 +6,6 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.cluster import core_kinds
-from components.cluster.plan import ClusterPlan
 
 
 class ClusterBase(pulumi.ComponentResource):
@@ -16,7 +15,7 @@ class ClusterBase(pulumi.ComponentResource):
     an app's workloads), so removing a catalog entry or a component never removes a namespace.
     """
 
-    def __init__(self, name: str, plan: ClusterPlan, kubeconfig: pulumi.Output[str],
+    def __init__(self, name: str, namespaces: tuple[str, ...], kubeconfig: pulumi.Output[str],
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("homelab:cluster:ClusterBase", name, None, opts)
         self.provider = k8s.Provider(
@@ -29,18 +28,10 @@ class ClusterBase(pulumi.ComponentResource):
             delete_unreachable=False,  # an unreachable cluster fails the update instead of dropping state
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.namespaces: dict[str, core_kinds.Namespace] = {}
-        for namespace in plan.namespaces:
-            self.namespaces[namespace] = core_kinds.Namespace(
+        self.namespaces: dict[str, pulumi.Resource] = {
+            namespace: core_kinds.Namespace(
                 namespace,
                 metadata={"name": namespace, "labels": {"app.kubernetes.io/managed-by": "pulumi"}},
-                opts=self.child(retain_on_delete=True),
-            )
+                opts=pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=[], retain_on_delete=True),
+            ) for namespace in namespaces}
         self.register_outputs({})
-
-    def child(self, depends_on: list[pulumi.Resource] | None = None, retain_on_delete: bool = False,
-              parent: pulumi.Resource | None = None) -> pulumi.ResourceOptions:
-        """Options for a cluster resource: this provider, explicit dependencies."""
-        return pulumi.ResourceOptions(
-            parent=parent or self, provider=self.provider, depends_on=depends_on or [],
-            retain_on_delete=retain_on_delete)

@@ -44,7 +44,8 @@ BOOTSTRAP_SYNC_OPTIONS: Final = "Prune=false"  # Argo CD never prunes a bootstra
 STORE_NAME: Final = "infisical"
 STORE_SECRETS_PATH: Final = "/"
 ESO_API_VERSION: Final = "external-secrets.io/v1"  # v1beta1 is no longer served by ESO 2.x
-# InfisicalConnection, InfisicalAuth and InfisicalStaticSecret (v1alpha1 InfisicalSecret is not used: see plan.py)
+# InfisicalConnection, InfisicalAuth and InfisicalStaticSecret. Not v1alpha1 InfisicalSecret: its controller skips
+# updates that leave metadata.generation unchanged and caches its login, so a rotation would never reach it.
 INFISICAL_API_VERSION: Final = "secrets.infisical.com/v1beta1"
 INFISICAL_CONNECTION: Final = "infisical"  # InfisicalConnection and InfisicalAuth, in NS_INFISICAL_OPERATOR
 INFISICAL_AUTH: Final = "infisical-universal-auth"

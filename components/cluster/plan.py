@@ -8,20 +8,22 @@ all the same and listed as waiting, so a reviewer sees what a catalog change mak
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Protocol
 
 import pulumi
 
 from components.cluster import charts, manifests, values
 from components.cluster import constants as c
 from components.cluster.charts import ChartPin
+from components.cluster.objects import IdentityRefs, ObjectContext, PlannedObject
 from components.infisical_bootstrap import manifests as provisioner
 from components.infisical_bootstrap.kube import SecretRef
 from components.infisical_bootstrap.provision import Seed
 from components.secrets_registry import (
     ARGOCD_OIDC_CLIENT_SECRET,
     CLOUDFLARE_API_TOKEN,
+    GRAFANA_OAUTH_CLIENT_SECRET,
     INFISICAL_ADMIN_PASSWORD,
     INFISICAL_AUTH_SECRET,
     INFISICAL_ENCRYPTION_KEY,
@@ -45,50 +47,50 @@ DataFn = Callable[[SecretValues, ClusterSettings], Mapping[str, pulumi.Input[str
 
 
 @dataclass(frozen=True)
+class Wanted:
+    """What decides whether a bootstrap Secret is planned (it is created only while something installed reads it)."""
+
+    cluster: ClusterSettings
+    supplied_identity: bool  # the machine identity's credentials are set in config
+    oidc: bool  # Argo CD OIDC is configured
+
+
+@dataclass(frozen=True)
 class BootstrapSecret:
     name: str
     namespace: str
     keys: tuple[str, ...]  # data keys, in order
     secrets: tuple[SecretSpec, ...]  # the secrets it holds
     data: DataFn  # each key's value: secret Outputs, except plain non-secret settings
-    retain_on_delete: bool  # holds a key that encrypts stored data
+    wanted: Callable[[Wanted], bool]
     purpose: str
     secret_type: str = "Opaque"
     extra_labels: tuple[tuple[str, str], ...] = ()
     # Applied as `<name>-<keyed digest of its content>`: a new content is a new Secret, and every reference to
     # it changes with it. For a consumer that caches what it read from a Secret until its own spec changes.
     versioned: bool = False
+    provisioner_reads: bool = False  # the provisioner Job reads it (a secretKeyRef), and waits for it
+    # `{name}` in a key is the setting this gives (a key its consumer lets the operator choose)
+    placeholders: tuple[tuple[str, Callable[[ClusterSettings], str]], ...] = ()
 
     @property
     def resource_name(self) -> str:
         return f"{self.namespace}-{self.name}"
 
-
-@dataclass(frozen=True)
-class PlannedObject:
-    """A custom resource the program applies (after the releases that bring its CRD)."""
-
-    api_version: str
-    kind: str
-    name: str
-    namespace: str | None
-    spec: Mapping[str, Any]
-    labels: Mapping[str, str] = field(default_factory=dict)
-    after: tuple[str, ...] = ()  # keys of the releases it needs (CRDs, webhooks, controllers)
-    reads: tuple[str, ...] = ()  # bootstrap Secrets it references
-    needs_identity: bool = False  # authenticates with the machine identity (waits for the provisioner Job)
-    resync_on_credentials: bool = False  # carries the credentials digest (ESO re-syncs on any annotation change)
+    def applied_keys(self, cluster: ClusterSettings) -> tuple[str, ...]:
+        """The data keys with their placeholders filled from the settings."""
+        settings = {name: setting(cluster) for name, setting in self.placeholders}
+        return tuple(key.format_map(settings) for key in self.keys)
 
     @property
-    def resource_name(self) -> str:
-        return f"{self.namespace}-{self.name}" if self.namespace else self.name
+    def guarded(self) -> tuple[SecretSpec, ...]:
+        """The secrets it holds that encrypt stored data (the registry's `guards_data`)."""
+        return tuple(spec for spec in self.secrets if spec.guards_data)
 
-    def manifest(self) -> dict[str, Any]:
-        metadata: dict[str, Any] = {"name": self.name, "labels": {"app.kubernetes.io/managed-by": "pulumi",
-                                                                   **self.labels}}
-        if self.namespace:
-            metadata["namespace"] = self.namespace
-        return {"apiVersion": self.api_version, "kind": self.kind, "metadata": metadata, "spec": dict(self.spec)}
+    @property
+    def retain_on_delete(self) -> bool:
+        """Kept in the cluster when it leaves the program: it holds a key that encrypts stored data."""
+        return bool(self.guarded)
 
 
 @dataclass(frozen=True)
@@ -129,11 +131,7 @@ class ClusterPlan:
 
 def synced_secrets(item: PlannedObject) -> list[tuple[str, str]]:
     """(namespace, name) of the Secrets a sync object writes."""
-    if item.kind == "ExternalSecret" and item.namespace:
-        return [(item.namespace, str(item.spec["target"]["name"]))]
-    if item.kind == "InfisicalStaticSecret":
-        return [(str(target["namespace"]), str(target["name"])) for target in item.spec["targets"]]
-    return []
+    return list(item.writes)
 
 
 def _config_set(key: str, example: str) -> str:
@@ -151,65 +149,67 @@ def _infisical_data(secrets: SecretValues, cluster: ClusterSettings) -> Mapping[
     }
 
 
-BOOTSTRAP_SECRETS: tuple[tuple[Callable[[ClusterSettings, bool, bool], bool], BootstrapSecret], ...] = (
-    (lambda cluster, identity, oidc: cluster.install_infisical, BootstrapSecret(
+def _identity_data(secrets: SecretValues, cluster: ClusterSettings) -> Mapping[str, pulumi.Input[str]]:
+    return {c.KEY_CLIENT_ID: secrets.value(MACHINE_IDENTITY_CLIENT_ID),
+            c.KEY_CLIENT_SECRET: secrets.value(MACHINE_IDENTITY_CLIENT_SECRET)}
+
+
+INFISICAL_ADMIN_SECRET = BootstrapSecret(
+    c.SECRET_INFISICAL_ADMIN, c.NS_INFISICAL, (c.KEY_ADMIN_PASSWORD,), (INFISICAL_ADMIN_PASSWORD,),
+    data=lambda secrets, cluster: {c.KEY_ADMIN_PASSWORD: secrets.value(INFISICAL_ADMIN_PASSWORD)},
+    wanted=lambda wanted: wanted.cluster.install_infisical, provisioner_reads=True,
+    purpose="the first Infisical admin's password, read by the provisioner Job at instance bootstrap")
+
+BOOTSTRAP_SECRETS: tuple[BootstrapSecret, ...] = (
+    BootstrapSecret(
         c.SECRET_INFISICAL, c.NS_INFISICAL,
         ("AUTH_SECRET", "ENCRYPTION_KEY", "SITE_URL", "DB_CONNECTION_URI", "REDIS_URL"),
         (INFISICAL_ENCRYPTION_KEY, INFISICAL_AUTH_SECRET, INFISICAL_POSTGRES_PASSWORD,
          INFISICAL_REDIS_PASSWORD),
-        data=_infisical_data, retain_on_delete=True,
-        purpose="Infisical's env (kubeSecretRef): encryption key, session secret, site URL, database and Redis URLs")),
-    (lambda cluster, identity, oidc: cluster.install_infisical, BootstrapSecret(
+        data=_infisical_data, wanted=lambda wanted: wanted.cluster.install_infisical,
+        purpose="Infisical's env (kubeSecretRef): encryption key, session secret, site URL, database and Redis URLs"),
+    BootstrapSecret(
         c.SECRET_DATABASE, c.NS_INFISICAL, ("username", "password"), (INFISICAL_POSTGRES_PASSWORD,),
         data=lambda secrets, cluster: {"username": c.DATABASE_OWNER,
                                        "password": secrets.value(INFISICAL_POSTGRES_PASSWORD)},
-        retain_on_delete=False, secret_type="kubernetes.io/basic-auth",
-        purpose="owner of Infisical's PostgreSQL database (CloudNativePG bootstrap.initdb.secret)")),
-    (lambda cluster, identity, oidc: cluster.install_infisical, BootstrapSecret(
+        wanted=lambda wanted: wanted.cluster.install_infisical, secret_type="kubernetes.io/basic-auth",
+        purpose="owner of Infisical's PostgreSQL database (CloudNativePG bootstrap.initdb.secret)"),
+    BootstrapSecret(
         c.SECRET_VALKEY_USERS, c.NS_INFISICAL, (c.KEY_VALKEY_PASSWORD,), (INFISICAL_REDIS_PASSWORD,),
         data=lambda secrets, cluster: {c.KEY_VALKEY_PASSWORD: secrets.value(INFISICAL_REDIS_PASSWORD)},
-        retain_on_delete=False, purpose="Valkey's ACL user `default` (auth.usersExistingSecret)")),
-    (lambda cluster, identity, oidc: cluster.install_cert_manager, BootstrapSecret(
+        wanted=lambda wanted: wanted.cluster.install_infisical,
+        purpose="Valkey's ACL user `default` (auth.usersExistingSecret)"),
+    BootstrapSecret(
         c.SECRET_CLOUDFLARE, c.NS_CERT_MANAGER, ("{cloudflareSecretKey}",), (CLOUDFLARE_API_TOKEN,),
         data=lambda secrets, cluster: {cluster.cloudflare_secret_key: secrets.value(CLOUDFLARE_API_TOKEN)},
-        retain_on_delete=False, purpose="the ClusterIssuer's Cloudflare DNS-01 solver (apiTokenSecretRef)")),
-    (lambda cluster, identity, oidc: identity, BootstrapSecret(
+        wanted=lambda wanted: wanted.cluster.install_cert_manager,
+        placeholders=(("cloudflareSecretKey", lambda cluster: cluster.cloudflare_secret_key),),
+        purpose="the ClusterIssuer's Cloudflare DNS-01 solver (apiTokenSecretRef)"),
+    BootstrapSecret(
         c.SECRET_MACHINE_IDENTITY, c.NS_EXTERNAL_SECRETS, (c.KEY_CLIENT_ID, c.KEY_CLIENT_SECRET), IDENTITY_SECRETS,
-        data=lambda secrets, cluster: {c.KEY_CLIENT_ID: secrets.value(MACHINE_IDENTITY_CLIENT_ID),
-                                       c.KEY_CLIENT_SECRET: secrets.value(MACHINE_IDENTITY_CLIENT_SECRET)},
-        retain_on_delete=False,
-        purpose="universal-auth credentials of ESO's ClusterSecretStore (re-read on every reconcile)")),
+        data=_identity_data, wanted=lambda wanted: wanted.supplied_identity,
+        purpose="universal-auth credentials of ESO's ClusterSecretStore (re-read on every reconcile)"),
     # The Infisical operator's InfisicalAuth caches its login per InfisicalAuth and drops the cache only when the
     # InfisicalAuth's spec (or its InfisicalConnection) changes: its watch on Secrets re-queues without invalidating
     # (Infisical/kubernetes-operator v0.11.5 internal/controller/v1beta1/infisicalauth_controller.go SetupWithManager,
     # internal/auth/strategy_resolver.go). A versioned Secret changes the InfisicalAuth's refs on every rotation, so
     # the operator logs in again with the new credentials at once; its InfisicalStaticSecrets watch the
     # InfisicalAuth and re-sync (internal/controller/v1beta1/infisicalstaticsecret_controller.go).
-    (lambda cluster, identity, oidc: identity, BootstrapSecret(
+    BootstrapSecret(
         c.SECRET_OPERATOR_IDENTITY, c.NS_INFISICAL_OPERATOR, (c.KEY_CLIENT_ID, c.KEY_CLIENT_SECRET), IDENTITY_SECRETS,
-        data=lambda secrets, cluster: {c.KEY_CLIENT_ID: secrets.value(MACHINE_IDENTITY_CLIENT_ID),
-                                       c.KEY_CLIENT_SECRET: secrets.value(MACHINE_IDENTITY_CLIENT_SECRET)},
-        retain_on_delete=False, versioned=True,
-        purpose="universal-auth credentials of the Infisical operator's InfisicalAuth (renamed on rotation)")),
-    (lambda cluster, identity, oidc: cluster.install_infisical, BootstrapSecret(
-        c.SECRET_INFISICAL_ADMIN, c.NS_INFISICAL, (c.KEY_ADMIN_PASSWORD,), (INFISICAL_ADMIN_PASSWORD,),
-        data=lambda secrets, cluster: {c.KEY_ADMIN_PASSWORD: secrets.value(INFISICAL_ADMIN_PASSWORD)},
-        retain_on_delete=False,
-        purpose="the first Infisical admin's password, read by the provisioner Job at instance bootstrap")),
-    (lambda cluster, identity, oidc: oidc, BootstrapSecret(
+        data=_identity_data, wanted=lambda wanted: wanted.supplied_identity, versioned=True,
+        purpose="universal-auth credentials of the Infisical operator's InfisicalAuth (renamed on rotation)"),
+    INFISICAL_ADMIN_SECRET,
+    BootstrapSecret(
         c.SECRET_ARGOCD_OIDC, c.NS_ARGOCD, (c.KEY_OIDC_CLIENT_SECRET,), (ARGOCD_OIDC_CLIENT_SECRET,),
         data=lambda secrets, cluster: {c.KEY_OIDC_CLIENT_SECRET: secrets.value(ARGOCD_OIDC_CLIENT_SECRET)},
-        retain_on_delete=False, extra_labels=((c.ARGOCD_PART_OF_LABEL, "argocd"),),
-        purpose="Argo CD OIDC client secret, read as $argocd-oidc:clientSecret")),
+        wanted=lambda wanted: wanted.oidc, extra_labels=(charts.ARGOCD_SECRET_REFS.label,),
+        purpose="Argo CD OIDC client secret, read as $argocd-oidc:clientSecret"),
 )
-
-
-@dataclass(frozen=True)
-class IdentityRefs:
-    """Where each operator reads the machine identity's credentials."""
-
-    eso: SecretRef
-    operator: SecretRef
+# One guard per secret that encrypts stored data, over every record and not only the planned ones: a guard that
+# came and went with a setting (installInfisical) would come back unprotected, with whatever key is set then.
+GUARDED_SECRETS: tuple[SecretSpec, ...] = tuple(dict.fromkeys(
+    spec for secret in BOOTSTRAP_SECRETS for spec in secret.guarded))
 
 
 SUPPLIED_IDENTITY = IdentityRefs(SecretRef(c.NS_EXTERNAL_SECRETS, c.SECRET_MACHINE_IDENTITY),
@@ -224,9 +224,27 @@ def provisioned_identity(generation: int) -> IdentityRefs:
 
 
 SEEDS_SECRET = "infisical-bootstrap-seeds"  # the generated app secrets' values, mounted into the provisioner Job
-# Grafana's OAuth client secret, which the program generates for Authentik's blueprint: Grafana reads it from
-# Infisical (seed 000 keeps it at the root path).
-GRAFANA_OAUTH_SEED = Seed(path="/", name="GRAFANA_OAUTH_CLIENT_SECRET", file="grafana-oauth-client-secret")
+
+
+@dataclass(frozen=True)
+class RegistrySeed:
+    """A registry secret the provisioner Job also writes into Infisical, for a consumer that reads it there."""
+
+    seed: Seed
+    spec: SecretSpec
+    wanted: Callable[[ClusterSettings], bool]
+
+
+REGISTRY_SEEDS: tuple[RegistrySeed, ...] = (
+    # Grafana's OAuth client secret, which the program generates for Authentik's blueprint: Grafana reads it from
+    # Infisical (seed 000 keeps it at the root path).
+    RegistrySeed(Seed(path="/", name="GRAFANA_OAUTH_CLIENT_SECRET", file="grafana-oauth-client-secret"),
+                 GRAFANA_OAUTH_CLIENT_SECRET, lambda cluster: cluster.grafana_oauth),
+)
+
+
+def registry_seeds(cluster: ClusterSettings) -> tuple[RegistrySeed, ...]:
+    return tuple(entry for entry in REGISTRY_SEEDS if entry.wanted(cluster))
 
 
 def seed_file(app: AppEntry, key: GeneratedKey) -> str:
@@ -237,7 +255,7 @@ def seed_file(app: AppEntry, key: GeneratedKey) -> str:
 def seeds(cluster: ClusterSettings) -> tuple[Seed, ...]:
     generated = tuple(Seed(path=app.path, name=key.name, file=seed_file(app, key),
                                        generation=key.generation) for app in cluster.apps for key in app.generated)
-    return generated + ((GRAFANA_OAUTH_SEED,) if cluster.grafana_oauth else ())
+    return generated + tuple(entry.seed for entry in registry_seeds(cluster))
 
 
 def person_keys(cluster: ClusterSettings, provisioned: bool) -> list[tuple[str, str]]:
@@ -252,73 +270,29 @@ def provisioner_params(cluster: ClusterSettings, identity: IdentityRefs) -> prov
     return provisioner.BootstrapParams(
         service=provisioner.InfisicalService(values.INFISICAL_SERVICE, c.NS_INFISICAL, values.INFISICAL_PORT),
         organization=cluster.infisical_organization, admin_email=cluster.admin_email,
-        admin_password=provisioner.SecretKey(c.SECRET_INFISICAL_ADMIN, c.KEY_ADMIN_PASSWORD),
+        admin_password=provisioner.SecretKey(INFISICAL_ADMIN_SECRET.name, c.KEY_ADMIN_PASSWORD),
         project_slug=cluster.project_slug, environment_slug=cluster.environment_slug, namespace=c.NS_INFISICAL,
         credentials=identity.eso, client_id_key=c.KEY_CLIENT_ID, client_secret_key=c.KEY_CLIENT_SECRET,
         generation=cluster.machine_identity_generation,
         seeds=planned_seeds, seed_secret=SEEDS_SECRET if planned_seeds else "")
 
 
-def bootstrap_keys(secret: BootstrapSecret, cluster: ClusterSettings) -> tuple[str, ...]:
-    return tuple(key.replace("{cloudflareSecretKey}", cluster.cloudflare_secret_key) for key in secret.keys)
+def planned_objects(cluster: ClusterSettings, releases: tuple[ChartPin, ...],
+                    identity: IdentityRefs) -> list[PlannedObject]:
+    """Every chart record's custom resources: the platform's first, then those that authenticate with the
+    machine identity (the sync objects)."""
+    installed = frozenset(pin.key for pin in releases)
+    planned = [item for pin in charts.ALL for item in pin.objects(ObjectContext(
+        cluster, installed, identity, release=pin.key,
+        apps=tuple(app for app in cluster.apps if pin.operator and app.operator == pin.operator)))]
+    return sorted(planned, key=lambda item: item.needs_identity)
 
 
-def _sync_objects(cluster: ClusterSettings, releases: tuple[ChartPin, ...],
-                  identity: IdentityRefs) -> list[PlannedObject]:
-    installed = {pin.key for pin in releases}
-    api_url = values.infisical_api_url("" if cluster.install_infisical else cluster.infisical_api_url)
-
-    def after(*keys: str) -> tuple[str, ...]:
-        return tuple(key for key in keys if key in installed)
-
-    eso_apps = [app for app in cluster.apps if app.operator == "external-secrets"]
-    operator_apps = [app for app in cluster.apps if app.operator == "infisical-operator"]
-    objects: list[PlannedObject] = []
-    if eso_apps or cluster.install_external_secrets:
-        objects.append(PlannedObject(
-            c.ESO_API_VERSION, "ClusterSecretStore", c.STORE_NAME, None,
-            manifests.cluster_secret_store(cluster.project_slug, cluster.environment_slug, api_url, identity.eso),
-            after=after(charts.EXTERNAL_SECRETS.key), reads=(identity.eso.name,), needs_identity=True,
-            resync_on_credentials=True))
-    for app in eso_apps:
-        objects.append(_app_object(app, "ExternalSecret", c.ESO_API_VERSION, manifests.external_secret(app),
-                                   after(charts.EXTERNAL_SECRETS.key), resync=True))
-    if operator_apps or cluster.install_infisical_operator:
-        operator = after(charts.INFISICAL_OPERATOR.key)
-        objects.append(PlannedObject(
-            c.INFISICAL_API_VERSION, "InfisicalConnection", c.INFISICAL_CONNECTION, c.NS_INFISICAL_OPERATOR,
-            manifests.infisical_connection(api_url), after=operator, needs_identity=True))
-        objects.append(PlannedObject(
-            c.INFISICAL_API_VERSION, "InfisicalAuth", c.INFISICAL_AUTH, c.NS_INFISICAL_OPERATOR,
-            manifests.infisical_auth(identity.operator), after=operator, reads=(identity.operator.name,),
-            needs_identity=True))
-    for app in operator_apps:
-        spec_ = manifests.infisical_static_secret(app, cluster.project_slug, cluster.environment_slug)
-        objects.append(_app_object(app, "InfisicalStaticSecret", c.INFISICAL_API_VERSION, spec_,
-                                   after(charts.INFISICAL_OPERATOR.key), resync=False))
-    return objects
-
-
-def _app_object(app: AppEntry, kind: str, api_version: str, spec_: Mapping[str, Any], after: tuple[str, ...],
-                resync: bool) -> PlannedObject:
-    return PlannedObject(api_version, kind, app.secret_name, app.namespace, spec_,
-                         labels={"app.kubernetes.io/name": app.name}, after=after, needs_identity=True,
-                         resync_on_credentials=resync)
-
-
-def _platform_objects(cluster: ClusterSettings, releases: tuple[ChartPin, ...]) -> list[PlannedObject]:
-    installed = {pin.key for pin in releases}
-    objects: list[PlannedObject] = []
-    if cluster.install_cert_manager:
-        objects.append(PlannedObject(
-            c.CERT_MANAGER_API_VERSION, "ClusterIssuer", cluster.cluster_issuer, None,
-            manifests.cluster_issuer(cluster.acme_environment, cluster.acme_email, cluster.cloudflare_secret_key),
-            after=(charts.CERT_MANAGER.key,), reads=(c.SECRET_CLOUDFLARE,)))
-    if cluster.install_infisical:
-        objects.append(PlannedObject(
-            c.CNPG_API_VERSION, "Cluster", c.DATABASE_CLUSTER, c.NS_INFISICAL, manifests.database_cluster(),
-            after=tuple(key for key in (charts.CLOUDNATIVE_PG.key,) if key in installed), reads=(c.SECRET_DATABASE,)))
-    return objects
+def platform_namespaces(releases: tuple[ChartPin, ...], objects: list[str | None], secrets: list[str]) -> list[str]:
+    """The charts' namespaces the plan uses: each installed chart's, those of its planned custom resources and
+    bootstrap Secrets, and those its record keeps whether or not the chart is installed."""
+    used = {pin.namespace for pin in releases} | set(objects) | set(secrets)
+    return list(dict.fromkeys(pin.namespace for pin in charts.ALL if pin.namespace_kept or pin.namespace in used))
 
 
 def make_plan(cluster: ClusterSettings, authentik_host: str, available: frozenset[SecretSpec]) -> ClusterPlan:
@@ -347,20 +321,21 @@ def make_plan(cluster: ClusterSettings, authentik_host: str, available: frozense
                        f"class: {_config_set('ingressClass', '<class>')} && pulumi up")
 
     releases = tuple(pin for pin in charts.ALL if pin.wanted(cluster))
-    sync = _sync_objects(cluster, releases, identity)
+    planned = planned_objects(cluster, releases, identity)
+    sync = [item for item in planned if item.needs_identity]
     waiting = [] if machine_identity else [item for item in sync if item.needs_identity]
     if waiting:
         commands = " && ".join(missing.set_command() for missing in IDENTITY_SECRETS if missing not in available)
         pending.append(f"{len(waiting)} sync objects ({len(cluster.apps)} catalog apps) wait for the Infisical "
                        f"machine identity: {commands} && pulumi up")
 
-    objects = _platform_objects(cluster, releases) + [item for item in sync if item not in waiting]
+    objects = [item for item in planned if item not in waiting]
     # A bootstrap Secret exists only while something the plan installs reads it: every Secret has a consumer.
     readers = {name for pin in releases for name in pin.reads} | {name for item in objects for name in item.reads}
     if provisioned:
-        readers.add(c.SECRET_INFISICAL_ADMIN)  # the provisioner Job's secretKeyRef
-    bootstrap = tuple(secret for wanted, secret in BOOTSTRAP_SECRETS
-                      if wanted(cluster, supplied, oidc_host is not None) and secret.name in readers)
+        readers |= {secret.name for secret in BOOTSTRAP_SECRETS if secret.provisioner_reads}
+    wanted = Wanted(cluster, supplied, oidc_host is not None)
+    bootstrap = tuple(secret for secret in BOOTSTRAP_SECRETS if secret.wanted(wanted) and secret.name in readers)
 
     generators: dict[tuple[str, str], str] = {}
     for app in cluster.apps:
@@ -386,11 +361,8 @@ def make_plan(cluster: ClusterSettings, authentik_host: str, available: frozense
             problems.append(f"{PROJECT}:apps entry {app.name!r} in {app.namespace}: {error}\n"
                             "    fix: give it a refreshInterval of at least 5s in Pulumi.<stack>.yaml")
 
-    platform = [c.NS_INFISICAL, c.NS_EXTERNAL_SECRETS, c.NS_CERT_MANAGER, c.NS_ARGOCD]
-    if cluster.install_infisical_operator or any(item.namespace == c.NS_INFISICAL_OPERATOR for item in sync):
-        platform.insert(2, c.NS_INFISICAL_OPERATOR)
-    if charts.CLOUDNATIVE_PG in releases:
-        platform.append(c.NS_CNPG)
+    platform = platform_namespaces(releases, [item.namespace for item in planned],
+                                   [secret.namespace for secret in bootstrap])
     app_namespaces = sorted({app.namespace for app in cluster.apps} - set(platform))
 
     return ClusterPlan(

@@ -7,18 +7,16 @@ from collections.abc import Sequence
 import pulumi
 
 from components.bootstrap_secrets import BootstrapSecrets
-from components.cluster import constants as c
 from components.cluster.app_secrets import AppSecrets
 from components.cluster.base import ClusterBase
 from components.cluster.bootstrap import ClusterBootstrapSecrets
-from components.cluster.context import ReleaseContext
-from components.cluster.plan import GRAFANA_OAUTH_SEED, ClusterPlan, make_plan
+from components.cluster.plan import ClusterPlan, make_plan, registry_seeds
 from components.cluster.provisioner import Provisioner
 from components.cluster.releases import ClusterReleases
 from components.cluster.sync import ClusterObjects
+from components.cluster.wiring import ClusterContext
 from components.digests import DigestKey
 from components.secrets_registry import (
-    GRAFANA_OAUTH_CLIENT_SECRET,
     KUBECONFIG,
     MACHINE_IDENTITY_CLIENT_ID,
     MACHINE_IDENTITY_CLIENT_SECRET,
@@ -35,7 +33,10 @@ def available_secrets(secrets: BootstrapSecrets) -> frozenset[SecretSpec]:
 
 
 class ClusterPlatform(pulumi.ComponentResource):
-    """Order: operators and their CRDs; the custom resources they reconcile; the releases that need those."""
+    """Order: operators and their CRDs; the custom resources they reconcile; the releases that need those.
+
+    Every part receives one ClusterContext and finds what an earlier part created in its registry.
+    """
 
     def __init__(self, name: str, settings: Settings, secrets: BootstrapSecrets,
                  dns_records: Sequence[pulumi.Resource] = (), opts: pulumi.ResourceOptions | None = None) -> None:
@@ -46,41 +47,36 @@ class ClusterPlatform(pulumi.ComponentResource):
         super().__init__("homelab:cluster:ClusterPlatform", name, None, opts)
         self.plan: ClusterPlan = plan
         child = pulumi.ResourceOptions(parent=self)
-        self.base = ClusterBase("cluster-base", plan, secrets.value(KUBECONFIG), child)
-        digests = DigestKey("cluster-digest-key", self)
-        self.bootstrap = ClusterBootstrapSecrets("cluster-bootstrap", plan, settings.cluster, secrets, self.base,
-                                                 settings.allow_data_key_change, digests, child)
-        context = ReleaseContext(settings.cluster, plan.oidc_authentik_host, self.bootstrap.digests)
-        first = tuple(pin for pin in plan.releases if not pin.needs_objects)
-        self.operators = ClusterReleases("cluster-releases", first, context, self.base, self.bootstrap.secrets, {},
-                                         dns_records, child)
+        base = ClusterBase("cluster-base", plan.namespaces, secrets.value(KUBECONFIG), child)
+        ctx = ClusterContext(plan, settings.cluster, secrets, base.provider, DigestKey("cluster-digest-key", self),
+                             settings.allow_data_key_change, tuple(dns_records))
+        ctx.created.namespaces.update(base.namespaces)
+        ClusterBootstrapSecrets("cluster-bootstrap", ctx, child)
+        ClusterReleases("cluster-releases", tuple(pin for pin in plan.releases if not pin.needs_objects), ctx, child)
         # What the ESO objects carry as their credentials annotation, so a rotation re-syncs them at once: a keyed
         # digest of supplied credentials, or the rotation counter of provisioned ones (the Job issues them).
         credentials: pulumi.Input[str] | None = None
         if plan.provisioner is not None:
             credentials = f"generation-{plan.provisioner.generation}"
         elif plan.machine_identity:
-            credentials = digests.of(client_id=secrets.value(MACHINE_IDENTITY_CLIENT_ID),
-                                     client_secret=secrets.value(MACHINE_IDENTITY_CLIENT_SECRET))
+            credentials = ctx.digests.of(client_id=secrets.value(MACHINE_IDENTITY_CLIENT_ID),
+                                         client_secret=secrets.value(MACHINE_IDENTITY_CLIENT_SECRET))
         platform_objects = tuple(item for item in plan.objects if not item.needs_identity)
         sync_objects = tuple(item for item in plan.objects if item.needs_identity)
-        self.objects = ClusterObjects("cluster-objects", platform_objects, self.base, self.operators.releases,
-                                      self.bootstrap.secrets, self.bootstrap.names, None, child)
+        ClusterObjects("cluster-objects", platform_objects, ctx, opts=child)
         later = tuple(pin for pin in plan.releases if pin.needs_objects)
-        self.apps = ClusterReleases("cluster-apps", later, context, self.base, self.bootstrap.secrets,
-                                    {**self.operators.releases, **self.objects.resources}, dns_records, child)
-        self.releases = {**self.operators.releases, **self.apps.releases}
-        self.provisioner: Provisioner | None = None
+        ClusterReleases("cluster-apps", later, ctx, child)
+        job: list[pulumi.Resource] = []
         if plan.provisioner is not None:
             generated = AppSecrets("cluster-app-secrets", settings.cluster.apps, child)
-            if settings.cluster.grafana_oauth:
-                generated.values[GRAFANA_OAUTH_SEED.file] = secrets.value(GRAFANA_OAUTH_CLIENT_SECRET)
-            self.provisioner = Provisioner(
-                "cluster-provisioner", plan.provisioner, self.base,
-                [*self.apps.releases.values(), self.bootstrap.secrets[c.SECRET_INFISICAL_ADMIN]], generated.values,
-                child)
+            for entry in registry_seeds(settings.cluster):
+                generated.values[entry.seed.file] = secrets.value(entry.spec)
+            readers = [secret.name for secret in plan.bootstrap if secret.provisioner_reads]
+            provisioner = Provisioner(
+                "cluster-provisioner", ctx,
+                [*(ctx.created.releases[pin.key] for pin in later), *ctx.created.secrets_named(readers)],
+                generated.values, child)
+            job = [provisioner.job] if provisioner.job else []
         # Every sync object starts once the Job has filled the credentials Secret it reads.
-        job = [self.provisioner.job] if self.provisioner and self.provisioner.job else []
-        self.sync = ClusterObjects("cluster-sync", sync_objects, self.base, self.operators.releases,
-                                   self.bootstrap.secrets, self.bootstrap.names, credentials, child, extra=job)
+        ClusterObjects("cluster-sync", sync_objects, ctx, credentials, extra=job, opts=child)
         self.register_outputs({})

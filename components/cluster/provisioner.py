@@ -14,7 +14,7 @@ import pulumi
 
 from components.cluster import constants as c
 from components.cluster import core_kinds
-from components.cluster.base import ClusterBase
+from components.cluster.wiring import ClusterContext
 from components.infisical_bootstrap import manifests as provisioner
 
 # Above the Job's own activeDeadlineSeconds: the provider's default Job timeout (10 minutes) would end the wait
@@ -23,12 +23,14 @@ JOB_TIMEOUT = f"{provisioner.ACTIVE_DEADLINE_SECONDS // 60 + 5}m"
 
 
 class Provisioner(pulumi.ComponentResource):
-    def __init__(self, name: str, params: provisioner.BootstrapParams, base: ClusterBase,
-                 after: Sequence[pulumi.Resource], seed_values: Mapping[str, pulumi.Input[str]],
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, ctx: ClusterContext, after: Sequence[pulumi.Resource],
+                 seed_values: Mapping[str, pulumi.Input[str]], opts: pulumi.ResourceOptions | None = None) -> None:
         """`after`: what the Job waits for (the Infisical release, the admin password's Secret); `seed_values`:
         the generated app secrets, by seed file."""
         super().__init__("homelab:cluster:Provisioner", name, None, opts)
+        params = ctx.plan.provisioner
+        assert params is not None, "the plan provisions no machine identity"
+        namespaces = ctx.created.namespaces
         owned: list[pulumi.Resource] = []
         if params.seed_secret:
             assert set(seed_values) == {seed.file for seed in params.seeds}
@@ -38,24 +40,24 @@ class Provisioner(pulumi.ComponentResource):
                           "labels": provisioner.labels(),
                           "annotations": {c.ARGOCD_SYNC_OPTIONS: c.BOOTSTRAP_SYNC_OPTIONS}},
                 string_data=dict(sorted(seed_values.items())),
-                opts=base.child(depends_on=[base.namespaces[params.namespace]], parent=self)))
+                opts=ctx.options(self, depends_on=[namespaces[params.namespace]])))
         for secret in provisioner.owned_secrets(params):
             is_state = secret.ref.name == params.state.name
             owned.append(core_kinds.Object(
                 f"{secret.ref.namespace}-{secret.ref.name}", secret.manifest(),
-                opts=base.child(depends_on=[base.namespaces[secret.ref.namespace]], parent=self,
-                                retain_on_delete=secret.retain_on_delete).merge(pulumi.ResourceOptions(
+                opts=ctx.options(self, depends_on=[namespaces[secret.ref.namespace]],
+                                 retain_on_delete=secret.retain_on_delete).merge(pulumi.ResourceOptions(
                     ignore_changes=list(provisioner.IGNORE_CHANGES),
                     additional_secret_outputs=["data", "stringData"],
                     # The state holds the instance-admin token, which Infisical issues once: never deleted by
                     # accident.
                     protect=is_state))))
-        previous: list[pulumi.Resource] = [base.namespaces[params.namespace], *owned, *after]
+        previous: list[pulumi.Resource] = [namespaces[params.namespace], *owned, *after]
         self.job: pulumi.Resource | None = None
         for manifest in provisioner.provisioner_objects(params):
             kind = str(manifest["kind"])
             metadata = manifest["metadata"]
-            options = base.child(depends_on=list(previous), parent=self)
+            options = ctx.options(self, depends_on=previous)
             if kind == "Job":
                 options = options.merge(pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(
                     create=JOB_TIMEOUT, update=JOB_TIMEOUT)))

@@ -1,4 +1,4 @@
-"""The custom resources of the plan: ClusterIssuer, the database Cluster, and the runtime sync from the catalog."""
+"""The custom resources of the plan, each planned by the record of the chart whose controller reconciles it."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.cluster import constants as c
-from components.cluster.base import ClusterBase
-from components.cluster.plan import PlannedObject
+from components.cluster.objects import PlannedObject
+from components.cluster.wiring import ClusterContext
 
 
 def bind_names(value: Any, names: Mapping[str, pulumi.Input[str]]) -> Any:
@@ -31,29 +31,29 @@ class ClusterObjects(pulumi.ComponentResource):
     and re-reads the credentials on every reconcile, so a rotation reaches the synced Secrets at once.
     """
 
-    def __init__(self, name: str, objects: tuple[PlannedObject, ...], base: ClusterBase,
-                 after: Mapping[str, pulumi.Resource], secrets: Mapping[str, pulumi.Resource],
-                 names: Mapping[str, pulumi.Input[str]], credentials_digest: pulumi.Input[str] | None,
-                 opts: pulumi.ResourceOptions | None = None, extra: Sequence[pulumi.Resource] = ()) -> None:
+    def __init__(self, name: str, objects: tuple[PlannedObject, ...], ctx: ClusterContext,
+                 credentials_digest: pulumi.Input[str] | None = None, extra: Sequence[pulumi.Resource] = (),
+                 opts: pulumi.ResourceOptions | None = None) -> None:
         """`extra`: what every object also waits for (the provisioner Job that fills the credentials)."""
         super().__init__("homelab:cluster:Objects", name, None, opts)
-        self.resources: dict[str, k8s.apiextensions.CustomResource] = {}
+        created = ctx.created
         for item in objects:
             manifest = item.manifest()
             metadata = manifest["metadata"]
             if item.resync_on_credentials and credentials_digest is not None:
                 metadata["annotations"] = {c.CREDENTIALS_DIGEST_ANNOTATION: credentials_digest}
-            depends_on: list[pulumi.Resource] = [after[key] for key in item.after if key in after]
-            depends_on += [secrets[secret] for secret in item.reads if secret in secrets]
+            depends_on: list[pulumi.Resource] = [created.releases[key] for key in item.after
+                                                 if key in created.releases]
+            depends_on += created.secrets_named(item.reads)
             depends_on += list(extra)
             if item.namespace:
-                depends_on.append(base.namespaces[item.namespace])
-            self.resources[f"{item.kind}/{item.resource_name}"] = k8s.apiextensions.CustomResource(
+                depends_on.append(created.namespaces[item.namespace])
+            created.objects[f"{item.kind}/{item.resource_name}"] = k8s.apiextensions.CustomResource(
                 item.resource_name,
                 api_version=item.api_version,
                 kind=item.kind,
                 metadata=metadata,
-                spec=bind_names(manifest["spec"], names),
-                opts=base.child(depends_on=depends_on, parent=self),
+                spec=bind_names(manifest["spec"], created.names),
+                opts=ctx.options(self, depends_on=depends_on),
             )
         self.register_outputs({})

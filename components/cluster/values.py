@@ -180,7 +180,7 @@ def infisical_values(ctx: ReleaseContext) -> dict[str, Any]:
     - An Ingress only with an operator-named class, TLS from cert-manager.
 
     What each value relies on, read in Infisical/infisical `helm-charts/infisical-standalone-postgres/` (no copy
-    at exactly 1.7.5 could be read: these are the nearest stored versions, see verify/inventory.py):
+    at exactly 1.7.5 could be read: these are the nearest stored versions, see upstream.py):
     `templates/infisical.yaml` at 0deda063 (env gates on `postgresql.enabled` / `redis.enabled`,
     `envFrom.secretRef: infisical.kubeSecretRef`, `infisical.podAnnotations`, the Service on 8080);
     `templates/ingress.yaml` at 07679d93 (`ingress.enabled`, `ingressClassName`, `annotations`, `tls`);

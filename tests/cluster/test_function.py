@@ -54,7 +54,8 @@ def mutated(installed: tuple[Inventory, Evaluation], change: Callable[[Inventory
 
 
 def add_upstream(built: Inventory, values: dict[str, Any]) -> None:
-    for manifest in inventory.infisical_upstream(values, charts.INFISICAL):
+    assert charts.INFISICAL.upstream is not None
+    for manifest in charts.INFISICAL.upstream(values, charts.INFISICAL.release_name):
         built.add(manifest, "upstream infisical", c.NS_INFISICAL)
 
 
