@@ -152,9 +152,10 @@ def _cluster(flow: Flow, settings: Settings, available: frozenset[SecretSpec]) -
         if job.seed_secret:
             seeds = secret_node(job.namespace, job.seed_secret)
             flow.edge(seeds, job_node, "writes each seed to Infisical")
+            from_registry = {entry.seed.file: entry.spec for entry in cluster_plan.registry_seeds(cluster)}
             for seed in job.seeds:
-                if seed.file == cluster_plan.GRAFANA_OAUTH_SEED.file:
-                    flow.edge(_secret(flow, blueprint.GRAFANA.secret), seeds)
+                if seed.file in from_registry:
+                    flow.edge(_secret(flow, from_registry[seed.file]), seeds)
                 else:
                     app_key = flow.node(SOURCES["generated"][0], "catalog_generate", "apps[].generate keys")
                     flow.edge(app_key, seeds)
