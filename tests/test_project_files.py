@@ -8,7 +8,7 @@ import sys
 
 import yaml
 
-from components.config_schema import ALL_SETTINGS
+from components.config.schema import ALL_SETTINGS
 from components.secrets_registry import SECRETS
 from verify import docs
 from verify.declarations import render_pulumi_yaml

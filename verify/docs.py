@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from components.config_schema import ALL_SETTINGS
+from components.config.schema import ALL_SETTINGS
 from components.secrets_registry import SECRETS, Need
 
 

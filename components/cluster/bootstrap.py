@@ -9,9 +9,9 @@ from components.bootstrap_secrets import BootstrapSecrets
 from components.cluster import core_kinds, manifests
 from components.cluster.base import ClusterBase
 from components.cluster.plan import ClusterPlan, bootstrap_keys
+from components.config.model import ClusterSettings
 from components.digests import DigestKey
 from components.secrets_registry import INFISICAL_ENCRYPTION_KEY
-from components.settings import ClusterSettings
 
 ENCRYPTION_KEY_GUARD = "infisical-encryption-key-guard"
 

@@ -18,7 +18,7 @@ from typing import Any
 from components.cluster import constants as c
 from components.cluster import values
 from components.cluster.context import ReleaseContext
-from components.settings import ClusterSettings
+from components.config.model import ClusterSettings
 
 ValuePath = tuple[str, ...]
 

@@ -16,6 +16,7 @@ import pulumi
 from components.cluster import charts, manifests, values
 from components.cluster import constants as c
 from components.cluster.charts import ChartPin
+from components.config.model import AppEntry, ClusterSettings, GeneratedKey
 from components.infisical_bootstrap import manifests as provisioner
 from components.infisical_bootstrap.kube import SecretRef
 from components.infisical_bootstrap.provision import Seed
@@ -32,7 +33,6 @@ from components.secrets_registry import (
     PROJECT,
     SecretSpec,
 )
-from components.settings import AppEntry, ClusterSettings, GeneratedKey
 
 IDENTITY_SECRETS = (MACHINE_IDENTITY_CLIENT_ID, MACHINE_IDENTITY_CLIENT_SECRET)
 

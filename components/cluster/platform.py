@@ -16,6 +16,7 @@ from components.cluster.plan import GRAFANA_OAUTH_SEED, ClusterPlan, make_plan
 from components.cluster.provisioner import Provisioner
 from components.cluster.releases import ClusterReleases
 from components.cluster.sync import ClusterObjects
+from components.config.model import Settings
 from components.digests import DigestKey
 from components.secrets_registry import (
     GRAFANA_OAUTH_CLIENT_SECRET,
@@ -26,7 +27,6 @@ from components.secrets_registry import (
     Scope,
     SecretSpec,
 )
-from components.settings import Settings
 
 
 def available_secrets(secrets: BootstrapSecrets) -> frozenset[SecretSpec]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from components import settings
 from components.cluster import releases
+from components.config.apps import APP_FIELDS
 from verify import docs
 from verify.evaluate import PROJECT_ROOT
 
@@ -22,7 +22,7 @@ def test_the_secrets_table_is_generated_from_the_bootstrap_records() -> None:
 
 def test_the_catalog_table_lists_exactly_the_entry_fields() -> None:
     fields = re.findall(r"^\| `([A-Za-z]+)` \| (?:yes|no)", README, flags=re.MULTILINE)
-    assert tuple(fields) == settings._APP_FIELDS
+    assert tuple(fields) == APP_FIELDS
 
 
 def test_the_stated_helm_history_is_the_configured_one() -> None:
