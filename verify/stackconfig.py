@@ -6,6 +6,7 @@ operator's secrets: both are replaced by canaries, so the offline check also pro
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -67,11 +68,13 @@ class StackFileError(ValueError):
 
 _BOOL = "tag:yaml.org,2002:bool"
 _INT = "tag:yaml.org,2002:int"
-_BASE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # PyYAML's wheels bundle libyaml: a quarter of the time
+_YAML12_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+_YAML12_INT = re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0o?[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$")
 
 
-class _StackLoader(_BASE):  # type: ignore[misc,valid-type]
-    """Safe YAML typed as the Pulumi CLI types it.
+@functools.cache
+def stack_loader(base: type[Any]) -> type[Any]:
+    """Safe YAML on `base` (libyaml's CSafeLoader where PyYAML bundles it), typed as the Pulumi CLI types it.
 
     The CLI decodes stack files with gopkg.in/yaml.v3 v3.0.1 (pulumi/pulumi v3.260.0,
     sdk/go/common/encoding/marshal.go `yamlMarshaler.Unmarshal`, into `any`: sdk/go/common/resource/config/
@@ -81,28 +84,28 @@ class _StackLoader(_BASE):  # type: ignore[misc,valid-type]
     error, as it is for yaml.v3 ("mapping key already defined").
     """
 
-    yaml_implicit_resolvers: ClassVar[dict[Any, list[tuple[str, Any]]]] = {
-        first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_BOOL, _INT)]
-        for first, resolvers in _BASE.yaml_implicit_resolvers.items()
-    }
+    class StackLoader(base):  # type: ignore[misc]
+        yaml_implicit_resolvers: ClassVar[dict[Any, list[tuple[str, Any]]]] = {
+            first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_BOOL, _INT)]
+            for first, resolvers in base.yaml_implicit_resolvers.items()
+        }
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
-            if isinstance(key, (str, int, float, bool)) and key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"the key {key!r} appears twice in one mapping (first on line {seen[key] + 1}); "
-                    "the Pulumi CLI refuses the file", key_node.start_mark)
-            if isinstance(key, (str, int, float, bool)):
+        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+            seen: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=True)
+                if not isinstance(key, (str, int, float, bool)):
+                    continue
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"the key {key!r} appears twice in one mapping (first on line {seen[key] + 1}); "
+                        "the Pulumi CLI refuses the file", key_node.start_mark)
                 seen[key] = key_node.start_mark.line
-        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+            return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
 
-
-_StackLoader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
-_StackLoader.add_implicit_resolver(
-    _INT, re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0o?[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"),
-    list("-+0123456789"))
+    StackLoader.add_implicit_resolver(_BOOL, _YAML12_BOOL, list("tTfF"))
+    StackLoader.add_implicit_resolver(_INT, _YAML12_INT, list("-+0123456789"))
+    return StackLoader
 
 
 def _read_yaml(path: Path) -> Any:
@@ -115,13 +118,15 @@ def _read_yaml(path: Path) -> Any:
         raise StackFileError(f"{path.name} line {line}: is not UTF-8 text (byte 0x{data[error.start]:02x}); "
                              "save the file as UTF-8") from None
     try:
-        return yaml.load(text, Loader=_StackLoader)  # noqa: S506 - a safe loader
+        loader = stack_loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # a quarter of pure Python's time
+        return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = f"{path.name} line {mark.line + 1}" if mark is not None else path.name
         problem = error.problem or "is not valid YAML"
-        if "\t" in problem or "tab" in problem.lower():
-            problem += " (YAML is indented with spaces, never tabs)"
+        lines = text.splitlines()
+        if mark is not None and mark.line < len(lines) and "\t" in lines[mark.line][:mark.column + 1]:
+            problem += " (a tab: YAML is indented with spaces, never tabs)"
         raise StackFileError(f"{where}: {problem}") from None
     except yaml.YAMLError as error:
         raise StackFileError(f"{path.name}: {error}") from None
@@ -165,7 +170,7 @@ def from_mapping(stack_values: dict[str, Any], root: Path = PROJECT_ROOT) -> Sta
         name = str(key)
         if isinstance(value, dict) and set(value) == {"secure"}:
             spec = BY_KEY.get(name.removeprefix(f"{PROJECT}:"))
-            if spec is not None and name in (spec.config_key, spec.full_key):
+            if spec is not None and name == spec.full_key:
                 config.set_secret(spec)
             else:  # an encrypted value under a key this program does not read: the model names the key
                 config.values[name] = _ENCRYPTED

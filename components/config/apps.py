@@ -5,6 +5,7 @@ A problem names the entry by its position in the stack file (`apps[3].keys`), an
 
 from __future__ import annotations
 
+import difflib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -111,9 +112,11 @@ def read_apps(r: Reader, default_operator: str, owned: Owned) -> tuple[AppEntry,
 
 def _read_app(e: _Entry, default_operator: str, owned: Owned) -> AppEntry | None:
     before = len(e.r.problems)
-    unknown = sorted(set(e.item) - set(APP_FIELDS))
+    unknown = sorted(map(str, set(e.item) - set(APP_FIELDS)))
     if unknown:
-        e.problem("", f"has unknown fields: {', '.join(map(str, unknown))} (known: {', '.join(APP_FIELDS)})")
+        named = [f"{field} (did you mean {close[0]}?)" if (close := difflib.get_close_matches(
+            field, APP_FIELDS, n=1, cutoff=0.6)) else field for field in unknown]
+        e.problem("", f"has unknown fields: {', '.join(named)} (known: {', '.join(APP_FIELDS)})")
     name = e.text("name")
     if name and not fields.is_dns_label(name):
         e.problem("name", f"is not a valid Kubernetes name ({quote_plain(name)})")

@@ -113,7 +113,7 @@ def _infisical_api_url(r: Reader, installed: bool) -> str:
     if not value:
         r.problem("infisicalApiUrl", "is required when installInfisical is false (the sync operators need an "
                   "Infisical API)", set_command("infisicalApiUrl", example))
-    elif not fields.HTTP_URL.fullmatch(value):
+    elif not fields.is_http_url(value):
         r.problem("infisicalApiUrl", f"is not an http(s) URL ({quote_plain(value)})",
                   set_command("infisicalApiUrl", example))
     return value

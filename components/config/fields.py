@@ -23,7 +23,7 @@ OAUTH_CLIENT_ID = re.compile(r"[A-Za-z0-9._\-]{8,128}")
 SSH_ED25519_PUBLIC = re.compile(r"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5[A-Za-z0-9+/=]{30,80}( [^\n\"'$\\]*)?")
 ORGANIZATION = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}")
 ARGOCD_ROLE = re.compile(r"role:[A-Za-z0-9_.-]+")
-HTTP_URL = re.compile(r"https?://([A-Za-z0-9.-]+)(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?")
+_HTTP_URL = re.compile(r"https?://([A-Za-z0-9.-]+)(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?")
 SERVER_TYPE = re.compile(r"c[a-z]*[0-9]{2}")
 
 
@@ -42,6 +42,16 @@ def is_domain_name(value: str) -> bool:
         return False
     labels = value.split(".")
     return all(is_dns_label(label) for label in labels) and not labels[-1].isdigit()
+
+
+def is_http_url(value: str) -> bool:
+    """http(s)://host[:port][/path], the host a DNS name (an in-cluster Service's short name too) or an IPv4
+    address, with no empty label."""
+    match = _HTTP_URL.fullmatch(value)
+    if match is None:
+        return False
+    host = match.group(1).lower()
+    return is_dns_subdomain(host) or address(host) is not None
 
 
 def in_zone(host: str, zone: str) -> bool:

@@ -67,6 +67,8 @@ def app(index: int, **fields: Any) -> Edit:
 
 
 def setting(key: str, value: Any) -> Edit:
+    """Sets a key of this project (a short key) or, written with a colon, exactly that key."""
+
     def edit(config: dict[str, Any]) -> None:
         config[key if ":" in key else P + key] = value
 
@@ -113,6 +115,8 @@ CASES = [
          setting("kubernetes:kubeconfig", {"secure": "AAAA"})),
     Case("missing-namespace", "serverName", f"write it as {P}serverName in {STACK_FILE}",
          line="  serverName: bifrost"),
+    Case("missing-namespace-encrypted", "netbirdStoreKey", f"write it as {P}netbirdStoreKey in {STACK_FILE}",
+         lambda config: config.update({"netbirdStoreKey": {"secure": "AAAA"}})),
     # YAML 1.1 booleans are strings for the Pulumi CLI (YAML 1.2): refused by name.
     Case("yes-is-not-a-boolean", P + "bifrostEnabled", f"pulumi config set {P}bifrostEnabled true",
          line=f'  "{P}bifrostEnabled": yes', message="YAML 1.2"),
@@ -200,6 +204,7 @@ class FileCase:
 FILE_CASES = [
     FileCase("yaml-syntax", "config:\n  homelab-secrets:apps: [unclosed\n", f"{STACK_FILE} line 3"),
     FileCase("tab-indent", "config:\n\t\"homelab-secrets:serverName\": bifrost\n", f"{STACK_FILE} line 2"),
+    FileCase("tab-named", "config:\n\t\"homelab-secrets:serverName\": bifrost\n", "YAML is indented with spaces"),
     FileCase("not-utf8", b"config:\n  homelab-secrets:serverName: caf\xe9\n", f"{STACK_FILE} line 2: is not UTF-8"),
     FileCase("duplicate-key", "config:\n  homelab-secrets:serverName: a\n  homelab-secrets:location: fsn1\n"
              "  homelab-secrets:serverName: b\n", f"{STACK_FILE} line 4: the key 'homelab-secrets:serverName' "
@@ -246,7 +251,8 @@ def test_yaml_booleans_follow_the_pulumi_cli(tmp_path: Path) -> None:
 
 def test_the_loader_is_narrowed_not_pyyaml_itself() -> None:
     assert yaml.safe_load("a: off") == {"a": False}  # YAML 1.1, which the loader must not follow
-    assert yaml.load("a: off", Loader=stackconfig._StackLoader) == {"a": "off"}  # noqa: S506
+    for base in (yaml.SafeLoader, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+        assert yaml.load("a: off", Loader=stackconfig.stack_loader(base)) == {"a": "off"}  # noqa: S506
 
 
 def test_the_kubeconfig_is_required_only_with_the_cluster(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -278,3 +284,17 @@ def test_the_owned_namespaces_come_from_the_records() -> None:
 
 def test_the_corpus_covers_every_class() -> None:
     assert len(CASES) + len(FILE_CASES) >= 60
+
+
+MORE_CASES = [
+    Case("app-field-typo", P + "apps[1]", f"edit apps[1] in {STACK_FILE}",
+         app(1, refreshIntervall="1h"), message="refreshIntervall (did you mean refreshInterval?)"),
+    Case("api-url-empty-label", P + "infisicalApiUrl", f"pulumi config set {P}infisicalApiUrl",
+         lambda config: config.update({P + "installInfisical": False,
+                                       P + "infisicalApiUrl": "https://infisical..example.com/api"})),
+]
+
+
+@pytest.mark.parametrize("case", MORE_CASES, ids=[c.id for c in MORE_CASES])
+def test_typos_and_hosts_inside_values(case: Case, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    test_each_bad_input_is_one_problem_naming_its_key_and_fix(case, tmp_path, capsys)
