@@ -89,6 +89,7 @@ def check_keys(r: Reader) -> None:
             continue
         close = difflib.get_close_matches(key, ordered, n=1, cutoff=0.6)
         if close:
+            r.misplaced.add(close[0])  # a required key set under this typo is reported once, here
             r.problem(key, f"is not a setting of this program: did you mean {close[0]}?",
                       f"rename it to {full_key(close[0])} in {r.stack_file}")
         else:
@@ -99,7 +100,9 @@ def check_keys(r: Reader) -> None:
             r.problems.append(Problem(key, "has no namespace: the Pulumi CLI reads only <namespace>:<name> keys",
                                       f"write it as {full_key(key)} in {r.stack_file}" if key in known
                                       else f"remove it from {r.stack_file}"))
+            r.misplaced.add(key)
         elif name in known or difflib.SequenceMatcher(None, namespace, PROJECT).ratio() >= 0.8:
+            r.misplaced.add(name)
             target = full_key(name) if name in known else f"{PROJECT}:<key>"
             r.problems.append(Problem(key, f"is under namespace {namespace}, which this program does not read "
                                       f"(its settings are {PROJECT}:<key>)",

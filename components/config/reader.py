@@ -26,6 +26,7 @@ class Reader:
         self._taken: set[str] = set()
         self.rereads: list[str] = []
         self.present: set[str] = set()  # keys read with a non-empty value
+        self.misplaced: set[str] = set()  # keys already reported as set under a wrong name or namespace
 
     @property
     def stack_file(self) -> str:
@@ -33,6 +34,11 @@ class Reader:
 
     def problem(self, key: str, message: str, fix: str) -> None:
         self.problems.append(Problem(full_key(key), message, fix))
+
+    def missing(self, key: str, fix: str, what: str = "") -> None:
+        """A required key that is not set; said once: not again when it was found under a wrong namespace."""
+        if key not in self.misplaced:
+            self.problem(key, f"is required and not set{f' ({what})' if what else ''}", fix)
 
     def reported(self, key: str) -> bool:
         return any(p.key == full_key(key) for p in self.problems)
@@ -55,7 +61,7 @@ class Reader:
         value = self._take(key)
         if value is None or value == "":
             if schema.BY_KEY[key].required if required is None else required:
-                self.problem(key, "is required and not set", set_command(key, example))
+                self.missing(key, set_command(key, example))
             return schema.text_default(key)
         return value
 
@@ -93,7 +99,7 @@ class Reader:
         first = path_command(f"{key}[0]", example)
         if value is None or value == "":
             if required:
-                self.problem(key, "is required and not set", first)
+                self.missing(key, first)
             return ()
         try:
             parsed = json.loads(value)

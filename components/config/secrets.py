@@ -29,7 +29,7 @@ def read_secrets(r: Reader, bifrost: bool, cluster: bool) -> dict[SecretSpec, Se
         value = r.raw_text(spec.config_key)
         if not value:
             if required_now(spec, bifrost, cluster):
-                r.problem(spec.config_key, f"is required and not set ({spec.title})", spec.set_command())
+                r.missing(spec.config_key, spec.set_command(), spec.title)
             continue
         if not r.raw.is_secret(spec.config_key):
             r.problem(spec.config_key, "is stored in plaintext in the stack file: it must be encrypted",

@@ -113,6 +113,13 @@ CASES = [
          setting("homelab-secret:serverName", "bifrost")),
     Case("provider-namespace", "kubernetes:kubeconfig", f"write it as {P}kubeconfig",
          setting("kubernetes:kubeconfig", {"secure": "AAAA"})),
+    # The key under its wrong name is the one problem: the right key is not also reported missing.
+    Case("required-key-under-wrong-namespace", "homelab-secret:authentikHost", f"write it as {P}authentikHost",
+         lambda config: config.update({"homelab-secret:authentikHost": config.pop(P + "authentikHost")})),
+    Case("required-key-under-a-typo", P + "sshSourceRange", f"rename it to {P}sshSourceRanges",
+         lambda config: config.update({P + "sshSourceRange": config.pop(P + "sshSourceRanges")})),
+    Case("required-key-without-namespace", "adminEmail", f"write it as {P}adminEmail",
+         lambda config: config.update({"adminEmail": config.pop(P + "adminEmail")})),
     Case("missing-namespace", "serverName", f"write it as {P}serverName in {STACK_FILE}",
          line="  serverName: bifrost"),
     Case("missing-namespace-encrypted", "netbirdStoreKey", f"write it as {P}netbirdStoreKey in {STACK_FILE}",
