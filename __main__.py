@@ -7,9 +7,11 @@ from components.bifrost.delivery import BifrostFiles
 from components.bifrost.server import BifrostServer
 from components.bootstrap_secrets import BootstrapSecrets
 from components.cluster.platform import ClusterPlatform
+from components.config.load import load
+from components.config.problems import ConfigError
+from components.config.raw import RawConfig
 from components.dns.records import DnsRecords
 from components.secrets_registry import CLOUDFLARE_API_TOKEN
-from components.settings import ConfigError, RawConfig, load
 
 try:
     settings = load(RawConfig.from_runtime(), pulumi.get_stack())

@@ -1,8 +1,12 @@
 """Resolves every bootstrap secret to a secret Output: the config value when supplied, else generated once.
 
-Generated secrets are pulumi-random / pulumi-tls resources kept (encrypted) in state. Their `keepers`
-(random) or replacement trigger (tls) carry only the rotation counter, so bumping the counter
-regenerates exactly that secret and nothing else.
+A supplied value is the handle the config model read (config is not read a second time here); it becomes a
+secret Output with `pulumi.Output.secret`, which is what `pulumi.Config.require_secret` returns for the same
+value (pulumi 3.272.0, pulumi/config.py: `return Output.secret(self._require(key, True))`).
+
+Generated secrets are pulumi-random / pulumi-tls resources kept (encrypted) in state, named by their record's
+fixed `state_name`, never by the config key. Their `keepers` (random) or replacement trigger (tls) carry only
+the rotation counter, so bumping the counter regenerates exactly that secret and nothing else.
 """
 
 from __future__ import annotations
@@ -13,16 +17,16 @@ import pulumi
 import pulumi_random as random
 import pulumi_tls as tls
 
+from components.config.model import Settings
+from components.config.secrets import secret_in_scope
 from components.secret_output import secret
 from components.secrets_registry import (
-    PROJECT,
     SECRETS,
     Ed25519Gen,
     RandomBytesGen,
     RandomPasswordGen,
     SecretSpec,
 )
-from components.settings import Settings, secret_in_scope
 
 
 def openssh_public_key(private_key_openssh: str, spec: SecretSpec) -> str:
@@ -53,15 +57,14 @@ class BootstrapSecrets(pulumi.ComponentResource):
     def __init__(self, name: str, settings: Settings, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("homelab:secrets:BootstrapSecrets", name, None, opts)
         self._settings = settings
-        self._config = pulumi.Config(PROJECT)
         self._values: dict[SecretSpec, pulumi.Output[str]] = {}
         self._key_pairs: dict[SecretSpec, KeyPair] = {}
-        self.netbird_owner_password: pulumi.Output[str] | None = None
+        self._sign_in: dict[SecretSpec, pulumi.Output[str]] = {}  # bcrypt hashes: the password they hash
         for spec in SECRETS:
             if not secret_in_scope(spec, settings.bifrost.enabled, settings.cluster.enabled):
                 continue
             if spec in settings.supplied:
-                self._values[spec] = self._config.require_secret(spec.config_key)
+                self._values[spec] = pulumi.Output.secret(settings.secret_values[spec].reveal())
             elif spec.generator is not None:
                 self._values[spec] = self._generate(spec)
         self.register_outputs({})
@@ -74,18 +77,18 @@ class BootstrapSecrets(pulumi.ComponentResource):
         generator = spec.generator
         if isinstance(generator, RandomPasswordGen):
             password = random.RandomPassword(
-                spec.config_key, length=generator.length, special=False, keepers={"generation": generation},
+                spec.state_name, length=generator.length, special=False, keepers={"generation": generation},
                 opts=self._child())
             if generator.with_bcrypt:
-                self.netbird_owner_password = secret(password.result)
+                self._sign_in[spec] = secret(password.result)
                 return secret(password.bcrypt_hash)
             return secret(password.result)
         if isinstance(generator, RandomBytesGen):
-            data = random.RandomBytes(spec.config_key, length=generator.length, keepers={"generation": generation},
+            data = random.RandomBytes(spec.state_name, length=generator.length, keepers={"generation": generation},
                                       opts=self._child())
             return secret(data.hex if generator.encoding == "hex" else data.base64)
         if isinstance(generator, Ed25519Gen):
-            key = tls.PrivateKey(spec.config_key, algorithm="ED25519",
+            key = tls.PrivateKey(spec.state_name, algorithm="ED25519",
                                  opts=self._child(replacement_trigger=generation))
             self._key_pairs[spec] = KeyPair(
                 secret(key.private_key_openssh), key.public_key_openssh.apply(str.strip))
@@ -97,6 +100,13 @@ class BootstrapSecrets(pulumi.ComponentResource):
 
     def optional(self, spec: SecretSpec) -> pulumi.Output[str] | None:
         return self._values.get(spec)
+
+    def operator_value(self, spec: SecretSpec) -> pulumi.Output[str] | None:
+        """What the operator signs in with, for a generated secret whose record names an operator output: the
+        password itself for a bcrypt hash, the value otherwise. None when supplied (the operator has it)."""
+        if not spec.operator_output or spec in self._settings.supplied:
+            return None
+        return self._sign_in.get(spec, self._values.get(spec))
 
     def key_pair(self, spec: SecretSpec, public_key: str = "") -> KeyPair:
         """The private key and its OpenSSH public half, whether generated or supplied."""

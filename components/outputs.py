@@ -7,9 +7,10 @@ import pulumi
 from components.bifrost.server import BifrostServer
 from components.bootstrap_secrets import BootstrapSecrets
 from components.cluster.platform import ClusterPlatform
+from components.config.model import Settings
+from components.config.secrets import missing_later_secrets, secret_in_scope
 from components.dns.records import DnsRecords
-from components.secrets_registry import AUTHENTIK_BOOTSTRAP_PASSWORD, INFISICAL_ADMIN_PASSWORD, SECRETS, SSH_DEPLOY_KEY
-from components.settings import Settings, missing_later_secrets, secret_in_scope
+from components.secrets_registry import INFISICAL_ADMIN_PASSWORD, SECRETS, SSH_DEPLOY_KEY
 
 
 def pending_steps(settings: Settings) -> list[str]:
@@ -40,12 +41,11 @@ def rotation_status(settings: Settings) -> dict[str, dict[str, object]]:
 def export_common(settings: Settings, secrets: BootstrapSecrets) -> None:
     pulumi.export("pendingSteps", pending_steps(settings))
     pulumi.export("rotationStatus", rotation_status(settings))
-    if secrets.netbird_owner_password is not None:
-        # Encrypted in state; read it once with `pulumi stack output --show-secrets netbirdOwnerPassword`.
-        pulumi.export("netbirdOwnerPassword", secrets.netbird_owner_password)
-    admin_password = secrets.optional(AUTHENTIK_BOOTSTRAP_PASSWORD)
-    if admin_password is not None and AUTHENTIK_BOOTSTRAP_PASSWORD not in settings.supplied:
-        pulumi.export("authentikAdminPassword", admin_password)
+    for spec in SECRETS:
+        value = secrets.operator_value(spec)
+        if value is not None:
+            # Encrypted in state; read it once with `pulumi stack output --show-secrets <name>`.
+            pulumi.export(spec.operator_output, value)
 
 
 def export_bifrost(settings: Settings, secrets: BootstrapSecrets, server: BifrostServer) -> None:

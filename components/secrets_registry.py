@@ -61,8 +61,17 @@ class SecretSpec:
     consumers: tuple[str, ...]
     generator: Generator | None = None
     need: Need = Need.REQUIRED
-    guards_data: bool = False  # encrypts stored data: changing it loses data unless overridden
+    guards_data: bool = False  # encrypts stored data: a change is refused unless allowDataKeyChange is set
     why_manual: str = ""  # why a person must supply it, for the pending step
+    # The Pulumi resource name of the generated secret's resource, fixed on the record: renaming config_key
+    # must not regenerate the secret (nor, for a data key, stop the deploy at its guard).
+    state_name: str = ""
+    required_with: str = ""  # a setting that, when set, requires this secret too
+    operator_output: str = ""  # stack output (encrypted) that hands the operator the generated value to sign in with
+
+    def __post_init__(self) -> None:
+        if self.generator is not None and not self.state_name:
+            raise ValueError(f"{self.name}: a generated secret needs a fixed state_name")
 
     @property
     def generated(self) -> bool:
@@ -102,7 +111,8 @@ NETBIRD_STORE_KEY = SecretSpec(
     format=formats.BASE64_32_BYTES, rotatable=False,
     rotation_note="never: the NetBird database is encrypted with it; a change loses every peer",
     consumers=("bifrost netbird config.yaml: server.store.encryptionKey",),
-    generator=RandomBytesGen(32, "base64"), guards_data=True)
+    generator=RandomBytesGen(32, "base64"), guards_data=True,
+    state_name="netbirdStoreKey")
 
 NETBIRD_RELAY_SECRET = SecretSpec(
     name="netbird_relay_secret", config_key="netbirdRelaySecret",
@@ -110,7 +120,8 @@ NETBIRD_RELAY_SECRET = SecretSpec(
     format=formats.BASE64_32_BYTES, rotatable=True,
     rotation_note="bump its generation, `pulumi up`: every peer reconnects to the relay",
     consumers=("bifrost netbird config.yaml: server.authSecret",),
-    generator=RandomBytesGen(32, "base64"))
+    generator=RandomBytesGen(32, "base64"),
+    state_name="netbirdRelaySecret")
 
 NETBIRD_OWNER_PASSWORD_HASH = SecretSpec(
     name="netbird_owner_password_hash", config_key="netbirdOwnerPasswordHash",
@@ -118,7 +129,8 @@ NETBIRD_OWNER_PASSWORD_HASH = SecretSpec(
     format=formats.BCRYPT_HASH, rotatable=True,
     rotation_note="read on first start only: change the password in the NetBird dashboard",
     consumers=("bifrost netbird config.yaml: server.auth.owner.password",),
-    generator=RandomPasswordGen(24, with_bcrypt=True))
+    generator=RandomPasswordGen(24, with_bcrypt=True), operator_output="netbirdOwnerPassword",
+    state_name="netbirdOwnerPasswordHash")
 
 NETBIRD_PROXY_TOKEN = SecretSpec(
     name="netbird_proxy_token", config_key="netbirdProxyToken",
@@ -143,7 +155,8 @@ AUTHENTIK_SECRET_KEY = SecretSpec(
     format=formats.DJANGO_SECRET_KEY, rotatable=True,
     rotation_note="bump its generation, `pulumi up`: sessions are signed out",
     consumers=("bifrost authentik-migrate, authentik-server, authentik-worker: AUTHENTIK_SECRET_KEY",),
-    generator=RandomPasswordGen(64))
+    generator=RandomPasswordGen(64),
+    state_name="authentikSecretKey")
 
 AUTHENTIK_POSTGRES_PASSWORD = SecretSpec(
     name="authentik_postgres_password", config_key="authentikPostgresPassword",
@@ -152,7 +165,8 @@ AUTHENTIK_POSTGRES_PASSWORD = SecretSpec(
     rotation_note="postgres reads it at initdb only: change it with ALTER USER first, then set it",
     consumers=("bifrost authentik-postgres: POSTGRES_PASSWORD",
                "bifrost authentik-migrate, authentik-server, authentik-worker: AUTHENTIK_POSTGRESQL__PASSWORD"),
-    generator=RandomPasswordGen(32))
+    generator=RandomPasswordGen(32),
+    state_name="authentikPostgresPassword")
 
 AUTHENTIK_BOOTSTRAP_TOKEN = SecretSpec(
     name="authentik_bootstrap_token", config_key="authentikBootstrapToken",
@@ -160,7 +174,8 @@ AUTHENTIK_BOOTSTRAP_TOKEN = SecretSpec(
     format=formats.ALNUM_32_128, rotatable=False,
     rotation_note="read on first start only: delete the token in Authentik instead",
     consumers=("bifrost authentik-worker: AUTHENTIK_BOOTSTRAP_TOKEN",),
-    generator=RandomPasswordGen(60))
+    generator=RandomPasswordGen(60),
+    state_name="authentikBootstrapToken")
 
 AUTHENTIK_BOOTSTRAP_PASSWORD = SecretSpec(
     name="authentik_bootstrap_password", config_key="authentikBootstrapPassword",
@@ -168,7 +183,8 @@ AUTHENTIK_BOOTSTRAP_PASSWORD = SecretSpec(
     format=formats.ALNUM_16_128, rotatable=False,
     rotation_note="read on first start only: change it in the Authentik UI",
     consumers=("bifrost authentik-worker: AUTHENTIK_BOOTSTRAP_PASSWORD",),
-    generator=RandomPasswordGen(32))
+    generator=RandomPasswordGen(32), operator_output="authentikAdminPassword",
+    state_name="authentikBootstrapPassword")
 
 AUTHENTIK_API_TOKEN = SecretSpec(
     name="authentik_api_token", config_key="authentikApiToken",
@@ -176,21 +192,24 @@ AUTHENTIK_API_TOKEN = SecretSpec(
     scope=Scope.BIFROST, format=formats.ALNUM_32_128, rotatable=True,
     rotation_note="bump its generation, `pulumi up`: bootstrap.sh updates the token key in place",
     consumers=("bifrost authentik-worker: BIFROST_API_TOKEN (read inside the container by ak shell)",),
-    generator=RandomPasswordGen(60))
+    generator=RandomPasswordGen(60),
+    state_name="authentikApiToken")
 
 SSH_HOST_KEY = SecretSpec(
     name="ssh_host_key", config_key="sshHostPrivateKey", title="Bifrost SSH host key (ed25519)",
     scope=Scope.BIFROST, format=formats.OPENSSH_PRIVATE_KEY, rotatable=False,
     rotation_note="part of cloud-init: a new host key means a new server (see the replacement path)",
     consumers=("bifrost cloud-init ssh_keys", "host_key pin of every SSH connection (public half)"),
-    generator=Ed25519Gen())
+    generator=Ed25519Gen(),
+    state_name="sshHostPrivateKey")
 
 SSH_DEPLOY_KEY = SecretSpec(
     name="ssh_deploy_key", config_key="sshPrivateKey", title="SSH deploy key Pulumi connects with",
     scope=Scope.BIFROST, format=formats.OPENSSH_PRIVATE_KEY, rotatable=False,
     rotation_note="the server's authorized key is set at creation: rotate by hand on the server first",
     consumers=("every remote.Command / CopyToRemote connection", "hcloud SSH key (public half)"),
-    generator=Ed25519Gen())
+    generator=Ed25519Gen(), required_with="sshPublicKey",
+    state_name="sshPrivateKey")
 
 KUBECONFIG = SecretSpec(
     name="kubeconfig", config_key="kubeconfig", title="kubeconfig of the target cluster",
@@ -203,14 +222,16 @@ INFISICAL_ENCRYPTION_KEY = SecretSpec(
     title="Infisical ENCRYPTION_KEY", scope=Scope.CLUSTER, format=formats.HEX_32, rotatable=False,
     rotation_note="never: Infisical's stored secrets are encrypted with it",
     consumers=("cluster Secret infisical/infisical-secrets: ENCRYPTION_KEY",),
-    generator=RandomBytesGen(16, "hex"), guards_data=True)
+    generator=RandomBytesGen(16, "hex"), guards_data=True,
+    state_name="infisicalEncryptionKey")
 
 INFISICAL_AUTH_SECRET = SecretSpec(
     name="infisical_auth_secret", config_key="infisicalAuthSecret", title="Infisical AUTH_SECRET",
     scope=Scope.CLUSTER, format=formats.BASE64_32_BYTES, rotatable=True,
     rotation_note="bump its generation, `pulumi up`: Infisical restarts, users sign in again",
     consumers=("cluster Secret infisical/infisical-secrets: AUTH_SECRET",),
-    generator=RandomBytesGen(32, "base64"))
+    generator=RandomBytesGen(32, "base64"),
+    state_name="infisicalAuthSecret")
 
 INFISICAL_POSTGRES_PASSWORD = SecretSpec(
     name="infisical_postgres_password", config_key="infisicalPostgresPassword",
@@ -220,7 +241,8 @@ INFISICAL_POSTGRES_PASSWORD = SecretSpec(
                   "Secret, Infisical restarts with the new connection string",
     consumers=("cluster Secret infisical/infisical-db-credentials: password (CloudNativePG initdb owner)",
                "cluster Secret infisical/infisical-secrets: DB_CONNECTION_URI"),
-    generator=RandomPasswordGen(32))
+    generator=RandomPasswordGen(32),
+    state_name="infisicalPostgresPassword")
 
 INFISICAL_REDIS_PASSWORD = SecretSpec(
     name="infisical_redis_password", config_key="infisicalRedisPassword",
@@ -228,7 +250,8 @@ INFISICAL_REDIS_PASSWORD = SecretSpec(
     rotation_note="bump its generation, `pulumi up`: Valkey and Infisical restart",
     consumers=("cluster Secret infisical/infisical-valkey-users: default (Valkey ACL user)",
                "cluster Secret infisical/infisical-secrets: REDIS_URL"),
-    generator=RandomPasswordGen(32))
+    generator=RandomPasswordGen(32),
+    state_name="infisicalRedisPassword")
 
 INFISICAL_ADMIN_PASSWORD = SecretSpec(
     name="infisical_admin_password", config_key="infisicalAdminPassword",
@@ -238,7 +261,8 @@ INFISICAL_ADMIN_PASSWORD = SecretSpec(
                   "Infisical UI afterwards",
     consumers=("cluster Secret infisical/infisical-admin: password (env of the infisical-bootstrap Job, "
                "POST /api/v1/admin/bootstrap on the first run only)",),
-    generator=RandomPasswordGen(32))
+    generator=RandomPasswordGen(32),
+    state_name="infisicalAdminPassword")
 
 MACHINE_IDENTITY_CLIENT_ID = SecretSpec(
     name="machine_identity_client_id", config_key="machineIdentityClientId",
@@ -269,7 +293,8 @@ ARGOCD_OIDC_CLIENT_SECRET = SecretSpec(
     consumers=("bifrost authentik-worker: BIFROST_ARGOCD_CLIENT_SECRET (blueprint !Env, OAuth2 provider argocd)",
                "cluster Secret argocd/argocd-oidc: clientSecret (labelled part-of argocd)",
                "helm argo-cd: configs.cm oidc.config references $argocd-oidc:clientSecret"),
-    generator=RandomPasswordGen(48))
+    generator=RandomPasswordGen(48),
+    state_name="argocdOidcClientSecret")
 
 GRAFANA_OAUTH_CLIENT_SECRET = SecretSpec(
     name="grafana_oauth_client_secret", config_key="grafanaOauthClientSecret",
@@ -280,7 +305,8 @@ GRAFANA_OAUTH_CLIENT_SECRET = SecretSpec(
     consumers=("bifrost authentik-worker: BIFROST_GRAFANA_CLIENT_SECRET (blueprint !Env, OAuth2 provider "
                "grafana; declared when grafanaHost is set)",
                "Grafana's generic OAuth client secret on the cluster side"),
-    generator=RandomPasswordGen(48))
+    generator=RandomPasswordGen(48),
+    state_name="grafanaOauthClientSecret")
 
 AUTHENTIK_GITHUB_SECRET = SecretSpec(
     name="authentik_github_secret", config_key="authentikGithubSecret",
@@ -288,7 +314,8 @@ AUTHENTIK_GITHUB_SECRET = SecretSpec(
     scope=Scope.BIFROST, format=formats.API_TOKEN, rotatable=True, need=Need.OPTIONAL,
     rotation_note="generate a new secret in the GitHub OAuth app, set it, `pulumi up`",
     consumers=("bifrost authentik-worker: BIFROST_GITHUB_CLIENT_SECRET (blueprint !Env, OAuth source github; "
-               "declared when githubOauthClientId is set)",))
+               "declared when githubOauthClientId is set)",),
+    required_with="githubOauthClientId")
 
 SECRETS: tuple[SecretSpec, ...] = (
     HCLOUD_TOKEN,

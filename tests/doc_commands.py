@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-from components.config_schema import ALL_SETTINGS
-from components.secrets_registry import BY_KEY, PROJECT
+from components.config.schema import ALL_SETTINGS
+from components.secrets_registry import BY_KEY, PROJECT, SECRETS
 from verify.evaluate import PROJECT_ROOT
 
 FENCE = re.compile(r"^[ \t]*(?:\d+\.[ \t]+|[-*][ \t]+)?```(sh|bash|shell|console)\n(.*?)^[ \t]*```",
@@ -136,6 +136,8 @@ def exported_outputs(root: Path = PROJECT_ROOT) -> frozenset[str]:
     names = set()
     for path in [root / "__main__.py", *(root / "components").rglob("*.py")]:
         names.update(re.findall(r'pulumi\.export\("([A-Za-z]+)"', path.read_text()))
+    # Outputs that hand the operator a generated value are declared on their secret's record.
+    names.update(spec.operator_output for spec in SECRETS if spec.operator_output)
     return frozenset(names)
 
 

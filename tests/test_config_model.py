@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 import pytest
 
+from components.config.load import validate
+from components.config.raw import RawConfig
 from components.secrets_registry import PROJECT
-from components.settings import RawConfig, validate
 from tests.conftest import TEST_STACK, full_config, run
 from verify.__main__ import EXIT_BAD_CONFIG, run_check
 from verify.stackconfig import StackConfig
@@ -60,7 +61,7 @@ CASES = [
     Case("missing-authentik-host", unset("authentikHost"), "homelab-secrets:authentikHost",
          "pulumi config set homelab-secrets:authentikHost"),
     Case("missing-ssh-ranges", unset("sshSourceRanges"), "homelab-secrets:sshSourceRanges",
-         "pulumi config set --path homelab-secrets:sshSourceRanges"),
+         "pulumi config set --path 'homelab-secrets:sshSourceRanges[0]'"),
     Case("missing-admin-email", unset("adminEmail"), "homelab-secrets:adminEmail", "adminEmail"),
     Case("missing-hcloud-token", unset("hcloudToken"), "homelab-secrets:hcloudToken",
          "pulumi config set --secret homelab-secrets:hcloudToken"),

@@ -10,8 +10,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from components import settings
 from components.cluster import releases
+from components.config.apps import APP_FIELDS
 from policy import firewall
 from policy.pack import config_with_defaults
 from policy.rules import RULES, rule
@@ -60,7 +60,7 @@ def test_every_table_the_docs_generate_has_its_markers_once() -> None:
 
 def test_the_catalog_table_lists_exactly_the_entry_fields() -> None:
     fields = re.findall(r"^\| `([A-Za-z]+)` \| (?:yes|no)", all_docs(), flags=re.MULTILINE)
-    assert tuple(fields) == settings._APP_FIELDS
+    assert tuple(fields) == APP_FIELDS
 
 
 def test_the_stated_helm_history_is_the_configured_one() -> None:

@@ -7,7 +7,7 @@ import sys
 
 import yaml
 
-from components.config_schema import ALL_SETTINGS
+from components.config.schema import ALL_SETTINGS
 from components.secrets_registry import SECRETS
 from verify.declarations import render_pulumi_yaml
 from verify.evaluate import PROJECT_ROOT

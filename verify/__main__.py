@@ -19,8 +19,9 @@ import yaml
 
 from components.cluster.objects import PlannedObject
 from components.cluster.plan import make_plan
+from components.config.model import Settings
+from components.config.secrets import missing_later_secrets
 from components.secrets_registry import SECRETS, SecretSpec
-from components.settings import Settings, missing_later_secrets
 from verify import checks, examples, function, inventory, leaks, stackconfig, tree
 from verify.evaluate import PROJECT_ROOT, Evaluation, evaluate
 
@@ -115,10 +116,11 @@ def run_check(config: stackconfig.StackConfig, stack: str) -> int:
     print("\nstack outputs:")
     print("\n".join(_outputs_lines(evaluation)) or "  (none)")
 
-    from components import settings as settings_module
+    from components.config import load as config_load
+    from components.config.raw import RawConfig
 
-    raw = settings_module.RawConfig(dict(config.values), frozenset(config.secret_keys))
-    loaded, _ = settings_module.validate(raw, stack)
+    raw = RawConfig(dict(config.values), frozenset(config.secret_keys))
+    loaded, _ = config_load.validate(raw, stack)
     later = missing_later_secrets(loaded) if loaded is not None else []
     missing = _missing_lines(config.placeholders, later)
     print("\noperator secrets not in the stack file (checked here with placeholders):" if missing

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.config_schema import ALL_SETTINGS, secret_declaration
+from components.config.schema import ALL_SETTINGS, secret_declaration
 from components.secrets_registry import SECRETS
 
 
@@ -26,15 +26,17 @@ def expected_declarations() -> dict[str, dict[str, Any]]:
 
 HEADER = """\
 # homelab-secrets: the bootstrap tier of a two-tier homelab secrets system.
-# Generated from components/config_schema.py and components/secrets_registry.py by
+# Generated from components/config/schema.py and components/secrets_registry.py by
 # `python -m verify.declarations > Pulumi.yaml`; a test keeps the two equal.
 # Two things Pulumi's project config cannot express are left to the program's config model
-# (components/settings.py), which checks them before any resource exists:
+# (components/config/), which checks them before any resource exists:
 #   - the app catalog `apps` is a list of objects, and Pulumi.yaml types only strings, integers,
 #     booleans and arrays of those, so it is not declared here;
-#   - `secret: true` makes a key mandatory and forbids a default, so it is set only on the secrets
-#     every deployment needs. Optional secrets default to "" and the program refuses them unless they
-#     were stored with `pulumi config set --secret`.
+#   - which secrets are required: that depends on what is enabled (the kubeconfig only with the
+#     cluster, the Hetzner token only with Bifrost), and a `secret: true` key without default is
+#     mandatory for the CLI whatever is enabled (with a default it is refused). So every secret is a
+#     string defaulting to "", and the program requires those the enabled areas need and refuses any
+#     that was not stored with `pulumi config set --secret`.
 """
 
 

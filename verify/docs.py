@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from components.config_schema import ALL_SETTINGS
+from components.config.schema import ALL_SETTINGS
 from components.secrets_registry import SECRETS, Need
 
 

@@ -20,8 +20,10 @@ from pathlib import Path
 from components.bifrost import blueprint, render
 from components.cluster import constants
 from components.cluster import plan as cluster_plan
+from components.config.load import validate
+from components.config.model import Settings
+from components.config.raw import RawConfig
 from components.secrets_registry import SECRETS, Need, SecretSpec
-from components.settings import RawConfig, Settings, validate
 from verify import stackconfig
 from verify.evaluate import PROJECT_ROOT
 

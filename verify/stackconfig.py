@@ -6,14 +6,20 @@ operator's secrets: both are replaced by canaries, so the offline check also pro
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
-from components.secrets_registry import BY_KEY, PROJECT, SECRETS, Need, SecretSpec
+from components.config.raw import RawConfig
+from components.config.reader import Reader
+from components.config.secrets import required_now
+from components.config.shared import read_areas
+from components.secrets_registry import BY_KEY, PROJECT, SECRETS, SecretSpec
 from verify import canaries
 from verify.canaries import Canary
 from verify.evaluate import PROJECT_ROOT
@@ -56,16 +62,94 @@ def _as_config_string(value: Any) -> str:
     return str(value)
 
 
+class StackFileError(ValueError):
+    """A stack or project file the Pulumi CLI would refuse: the message names the file and, where known, the line."""
+
+
+_BOOL = "tag:yaml.org,2002:bool"
+_INT = "tag:yaml.org,2002:int"
+_YAML12_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+_YAML12_INT = re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0o?[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$")
+
+
+@functools.cache
+def stack_loader(base: type[Any]) -> type[Any]:
+    """Safe YAML on `base` (libyaml's CSafeLoader where PyYAML bundles it), typed as the Pulumi CLI types it.
+
+    The CLI decodes stack files with gopkg.in/yaml.v3 v3.0.1 (pulumi/pulumi v3.260.0,
+    sdk/go/common/encoding/marshal.go `yamlMarshaler.Unmarshal`, into `any`: sdk/go/common/resource/config/
+    object.go). Its resolver (go-yaml/yaml v3 resolve.go) types only true/True/TRUE and false/False/FALSE as
+    booleans, as YAML 1.2 does: `off`, `yes`, `on`, `no` stay strings, and base-60 numbers (`1:30`) too. PyYAML
+    follows YAML 1.1, so its resolvers are narrowed here to the same rule. A key twice in one mapping is an
+    error, as it is for yaml.v3 ("mapping key already defined").
+    """
+
+    class StackLoader(base):  # type: ignore[misc]
+        yaml_implicit_resolvers: ClassVar[dict[Any, list[tuple[str, Any]]]] = {
+            first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_BOOL, _INT)]
+            for first, resolvers in base.yaml_implicit_resolvers.items()
+        }
+
+        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+            seen: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=True)
+                if not isinstance(key, (str, int, float, bool)):
+                    continue
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"the key {key!r} appears twice in one mapping (first on line {seen[key] + 1}); "
+                        "the Pulumi CLI refuses the file", key_node.start_mark)
+                seen[key] = key_node.start_mark.line
+            return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+
+    StackLoader.add_implicit_resolver(_BOOL, _YAML12_BOOL, list("tTfF"))
+    StackLoader.add_implicit_resolver(_INT, _YAML12_INT, list("-+0123456789"))
+    return StackLoader
+
+
 def _read_yaml(path: Path) -> Any:
-    """Safe YAML through libyaml (a quarter of the pure-Python loader's time on a large catalog)."""
-    loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # PyYAML's wheels bundle libyaml
-    return yaml.load(path.read_text(), Loader=loader)  # noqa: S506 - a safe loader
+    """The file's document, or a StackFileError naming the file and line (bad UTF-8, tabs, syntax, duplicates)."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")  # the CLI strips a UTF-8 byte order mark (workspace/loaders.go)
+    except UnicodeDecodeError as error:
+        line = data[:error.start].count(b"\n") + 1
+        raise StackFileError(f"{path.name} line {line}: is not UTF-8 text (byte 0x{data[error.start]:02x}); "
+                             "save the file as UTF-8") from None
+    try:
+        loader = stack_loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # a quarter of pure Python's time
+        return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = f"{path.name} line {mark.line + 1}" if mark is not None else path.name
+        problem = error.problem or "is not valid YAML"
+        lines = text.splitlines()
+        if mark is not None and mark.line < len(lines) and "\t" in lines[mark.line][:mark.column + 1]:
+            problem += " (a tab: YAML is indented with spaces, never tabs)"
+        raise StackFileError(f"{where}: {problem}") from None
+    except yaml.YAMLError as error:
+        raise StackFileError(f"{path.name}: {error}") from None
+
+
+def _mapping(document: Any, path: Path, what: str) -> dict[str, Any]:
+    if document is None:
+        return {}
+    if not isinstance(document, dict):
+        raise StackFileError(f"{path.name}: {what} must be a mapping of keys to values, not a "
+                             f"{_shape(document)}")
+    return document
+
+
+def _shape(value: Any) -> str:
+    return "list" if isinstance(value, list) else "string" if isinstance(value, str) else type(value).__name__
 
 
 def project_defaults(root: Path = PROJECT_ROOT) -> dict[str, Any]:
-    project = _read_yaml(root / "Pulumi.yaml")
+    path = root / "Pulumi.yaml"
+    project = _mapping(_read_yaml(path), path, "the project file")
     defaults: dict[str, Any] = {}
-    for key, declaration in (project.get("config") or {}).items():
+    for key, declaration in _mapping(project.get("config"), path, "config").items():
         if isinstance(declaration, dict) and "default" in declaration:
             defaults[key] = declaration["default"]
         elif not isinstance(declaration, dict):
@@ -74,31 +158,41 @@ def project_defaults(root: Path = PROJECT_ROOT) -> dict[str, Any]:
 
 
 def from_mapping(stack_values: dict[str, Any], root: Path = PROJECT_ROOT) -> StackConfig:
-    """Applies the project defaults, then the stack's values, as `pulumi up` does."""
+    """Applies the project defaults, then the stack's values, as `pulumi up` does.
+
+    Keys are kept as written: a key outside this project's namespace, or without one, reaches the config model,
+    which names it (and the CLI refuses a key without a namespace).
+    """
     config = StackConfig()
     for key, value in project_defaults(root).items():
         config.set(key, value)
     for key, value in stack_values.items():
-        short = key.split(":", 1)[1] if key.startswith(f"{PROJECT}:") else key
+        name = str(key)
         if isinstance(value, dict) and set(value) == {"secure"}:
-            spec = BY_KEY.get(short)
-            if spec is None:
-                raise ValueError(f"{key} is encrypted but is not a secret this program knows")
-            config.set_secret(spec)
+            spec = BY_KEY.get(name.removeprefix(f"{PROJECT}:"))
+            if spec is not None and name == spec.full_key:
+                config.set_secret(spec)
+            else:  # an encrypted value under a key this program does not read: the model names the key
+                config.values[name] = _ENCRYPTED
+                config.secret_keys.add(name)
         else:
-            config.set(key, value)
+            config.values[name] = _as_config_string(value)
     return config
 
 
+_ENCRYPTED = "<encrypted>"
+
+
 def load_stack(stack: str, root: Path = PROJECT_ROOT) -> StackConfig:
-    """The stack's config with canaries for every secret a deployment needs but the checkout lacks."""
+    """The stack's config with canaries for every secret the enabled areas need but the checkout lacks."""
     path = root / f"Pulumi.{stack}.yaml"
     if not path.exists():
         raise FileNotFoundError(f"no stack file {path.name} next to Pulumi.yaml")
-    document = _read_yaml(path) or {}
-    config = from_mapping(document.get("config") or {}, root)
+    document = _mapping(_read_yaml(path), path, "the stack file")
+    config = from_mapping(_mapping(document.get("config"), path, "config"), root)
+    areas = read_areas(Reader(RawConfig(config.values, frozenset(config.secret_keys)), stack))
     for spec in SECRETS:
-        if spec.need is Need.REQUIRED and not spec.generated and spec.full_key not in config.values:
+        if required_now(spec, areas.bifrost, areas.cluster) and not config.values.get(spec.full_key):
             config.set_secret(spec)
             config.placeholders.append(spec)
     return config
@@ -108,9 +202,7 @@ def with_all_secrets(config: StackConfig, include_generated: bool) -> StackConfi
     """Sets every secret to its canary: operator-issued ones, and overrides of generated ones on request."""
     result = config.copy()
     for spec in SECRETS:
-        if spec.generated and not include_generated:
-            continue
-        if spec.config_key == "sshPrivateKey":
-            continue  # only meaningful together with sshPublicKey
+        if spec.generated and (not include_generated or spec.required_with):
+            continue  # an override that belongs with a setting (the deploy key with sshPublicKey) is left out
         result.set_secret(spec)
     return result

@@ -32,13 +32,13 @@ from typing import Any
 import yaml
 
 from components.cluster import constants as cluster_constants
+from components.config.model import IdentitySettings
 from components.secrets_registry import (
     ARGOCD_OIDC_CLIENT_SECRET,
     AUTHENTIK_GITHUB_SECRET,
     GRAFANA_OAUTH_CLIENT_SECRET,
     SecretSpec,
 )
-from components.settings import IdentitySettings
 
 BLUEPRINT_PATH = "authentik/blueprints/homelab.yaml"  # under /etc/bifrost, mounted read-only on the worker
 CONTAINER_DIR = "/blueprints/custom"  # where docker-compose.yml mounts the folder of BLUEPRINT_PATH

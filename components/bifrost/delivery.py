@@ -20,9 +20,9 @@ from components.bifrost.cloud_init import BIFROST_DIR
 from components.bifrost.render import RenderedFile
 from components.bifrost.server import BifrostServer
 from components.bootstrap_secrets import BootstrapSecrets
+from components.config.model import Settings
 from components.digests import DigestKey
 from components.secret_output import secret
-from components.settings import Settings
 
 STATIC_DIR = Path(__file__).resolve().parents[2] / "cloud" / "bifrost"
 
@@ -82,9 +82,8 @@ class BifrostFiles(pulumi.ComponentResource):
             content = self._render(rendered)
             if rendered is render.NETBIRD_CONFIG:
                 netbird_text = content
-            guard = rendered is render.NETBIRD_CONFIG
             uploads.append(self._write(name, rendered.path, rendered.slug, content, after_mkdirs,
-                                       guard_store_key=guard))
+                                       guard_store_key=rendered.guards_data))
             digests[rendered.path] = self._digest(content)
         assert netbird_text is not None
         blueprint_text = self._render_blueprint()

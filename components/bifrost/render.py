@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import yaml
 
 from components.bifrost import blueprint, dotenv
+from components.config.model import BifrostSettings
 from components.secrets_registry import (
     AUTHENTIK_API_TOKEN,
     AUTHENTIK_BOOTSTRAP_PASSWORD,
@@ -26,7 +27,6 @@ from components.secrets_registry import (
     NETBIRD_STORE_KEY,
     SecretSpec,
 )
-from components.settings import BifrostSettings
 
 COMPOSE_PROJECT = "bifrost"
 NETBIRD_LISTEN_ADDRESS = ":80"  # Traefik terminates TLS and forwards HTTP and h2c gRPC
@@ -44,6 +44,11 @@ class RenderedFile:
     render: Renderer
     optional_secret: SecretSpec | None = None  # while this secret is unset the file is written empty
     identity_secrets: bool = False  # also gets the client secrets the Authentik blueprint reads (blueprint.py)
+
+    @property
+    def guards_data(self) -> bool:
+        """Holds a key that encrypts stored data: its upload refuses to change that key (scripts.write_file)."""
+        return any(spec.guards_data for spec in self.secrets)
 
     @property
     def slug(self) -> str:

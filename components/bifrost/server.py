@@ -7,9 +7,9 @@ import pulumi_hcloud as hcloud
 
 from components.bifrost.cloud_init import render_user_data
 from components.bootstrap_secrets import BootstrapSecrets, KeyPair
+from components.config.model import Settings
 from components.secret_output import secret
 from components.secrets_registry import HCLOUD_TOKEN, SSH_DEPLOY_KEY, SSH_HOST_KEY
-from components.settings import Settings
 
 WORLD = ["0.0.0.0/0", "::/0"]
 # Inputs whose change makes Hetzner replace the server (and lose its Docker volumes). Outside

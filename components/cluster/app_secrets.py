@@ -7,8 +7,8 @@ import pulumi
 import pulumi_random as random
 
 from components.cluster.plan import seed_file
+from components.config.model import AppEntry, GeneratedKey
 from components.secret_output import secret
-from components.settings import AppEntry, GeneratedKey
 
 
 def generate(name: str, key: GeneratedKey, parent: pulumi.Resource) -> pulumi.Output[str]:

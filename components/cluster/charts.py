@@ -22,7 +22,7 @@ from components.cluster import constants as c
 from components.cluster import custom_resources, runtime, upstream, values
 from components.cluster.context import ReleaseContext
 from components.cluster.objects import ObjectContext, PlannedObject
-from components.settings import ClusterSettings
+from components.config.model import ClusterSettings
 
 ValuePath = tuple[str, ...]
 

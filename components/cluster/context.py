@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import pulumi
 
-from components.settings import ClusterSettings
+from components.config.model import ClusterSettings
 
 
 @dataclass(frozen=True)

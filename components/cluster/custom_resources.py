@@ -6,7 +6,7 @@ from __future__ import annotations
 from components.cluster import constants as c
 from components.cluster import manifests
 from components.cluster.objects import ObjectContext, PlannedObject
-from components.settings import AppEntry
+from components.config.model import AppEntry
 
 
 def none(ctx: ObjectContext) -> tuple[PlannedObject, ...]:

@@ -10,8 +10,8 @@ import re
 from typing import Any
 
 from components.cluster import constants as c
+from components.config.model import AppEntry
 from components.infisical_bootstrap.kube import SecretRef
-from components.settings import AppEntry
 
 _DURATION_PART = re.compile(r"([0-9]+)(h|m|s)")
 _SECONDS = {"h": 3600, "m": 60, "s": 1}

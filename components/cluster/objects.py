@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from components.cluster import values
+from components.config.model import AppEntry, ClusterSettings
 from components.infisical_bootstrap.kube import SecretRef
-from components.settings import AppEntry, ClusterSettings
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from components.cluster import charts, manifests, values
 from components.cluster import constants as c
 from components.cluster.charts import ChartPin
 from components.cluster.objects import IdentityRefs, ObjectContext, PlannedObject
+from components.config.model import AppEntry, ClusterSettings, GeneratedKey
 from components.infisical_bootstrap import manifests as provisioner
 from components.infisical_bootstrap.kube import SecretRef
 from components.infisical_bootstrap.provision import Seed
@@ -34,7 +35,6 @@ from components.secrets_registry import (
     PROJECT,
     SecretSpec,
 )
-from components.settings import AppEntry, ClusterSettings, GeneratedKey
 
 IDENTITY_SECRETS = (MACHINE_IDENTITY_CLIENT_ID, MACHINE_IDENTITY_CLIENT_SECRET)
 

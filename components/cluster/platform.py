@@ -15,6 +15,7 @@ from components.cluster.provisioner import Provisioner
 from components.cluster.releases import ClusterReleases
 from components.cluster.sync import ClusterObjects
 from components.cluster.wiring import ClusterContext
+from components.config.model import Settings
 from components.digests import DigestKey
 from components.secrets_registry import (
     KUBECONFIG,
@@ -24,7 +25,6 @@ from components.secrets_registry import (
     Scope,
     SecretSpec,
 )
-from components.settings import Settings
 
 
 def available_secrets(secrets: BootstrapSecrets) -> frozenset[SecretSpec]:

@@ -14,8 +14,8 @@ import pulumi_kubernetes as k8s
 
 from components.cluster.context import ReleaseContext
 from components.cluster.plan import ClusterPlan, SecretValues
+from components.config.model import ClusterSettings
 from components.digests import DigestKey
-from components.settings import ClusterSettings
 
 
 @dataclass

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 import pulumi
 
+from components.config.model import DnsRecordHost, DnsSettings
 from components.dns import cloudflare
 from components.dns.hosts import Target
-from components.settings import DnsRecordHost, DnsSettings
 
 
 @dataclass(frozen=True)

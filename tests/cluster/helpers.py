@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from components.settings import AppEntry, ClusterSettings
+from components.config.model import AppEntry, ClusterSettings
 
 ESO_APP = AppEntry("grafana", "monitoring", "grafana-secret", "/", (("ADMIN_PASSWORD", "GRAFANA_ADMIN_PASSWORD"),),
                    "1h", "external-secrets")

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from components.settings import RawConfig, validate
+from components.config.load import validate
+from components.config.raw import RawConfig
 from tests.conftest import base_config
 
 GOOD = {"name": "grafana", "namespace": "monitoring", "target": "grafana-secret", "path": "/",

@@ -8,7 +8,7 @@ import yaml
 
 from components.bifrost import blueprint
 from components.cluster import charts, values
-from components.settings import IdentitySettings
+from components.config.model import IdentitySettings
 from tests.cluster.conftest import release
 from verify.evaluate import Evaluation
 

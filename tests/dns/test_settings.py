@@ -6,9 +6,11 @@ from typing import Any
 
 import pytest
 
+from components.config.load import validate
+from components.config.model import DnsSettings, Settings
+from components.config.raw import RawConfig
 from components.dns.hosts import DNS_HOSTS, Target
 from components.dns.records import plan_records
-from components.settings import DnsSettings, RawConfig, Settings, validate
 from tests.dns.helpers import INGRESS, ZONE, dns_config
 from verify.stackconfig import StackConfig
 
@@ -30,7 +32,7 @@ def only_problem(config: StackConfig) -> Any:
 
 
 def test_every_host_key_is_a_setting() -> None:
-    from components.config_schema import BY_KEY
+    from components.config.schema import BY_KEY
 
     assert all(host.key in BY_KEY for host in DNS_HOSTS)
 

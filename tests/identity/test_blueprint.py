@@ -8,7 +8,7 @@ import pytest
 
 from components.bifrost import blueprint
 from components.cluster import constants as cluster_constants
-from components.settings import IdentitySettings
+from components.config.model import IdentitySettings
 from tests.identity.blueprints import Tag, env_names, errors, load
 
 DIGEST = "d" * 64

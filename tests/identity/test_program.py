@@ -70,8 +70,8 @@ def test_no_other_container_gets_the_client_secrets(evaluation: Evaluation) -> N
 
 
 def identity_config_settings() -> Any:
-    from components.settings import RawConfig
-    from components.settings import load as load_settings
+    from components.config.load import load as load_settings
+    from components.config.raw import RawConfig
 
     config = identity_config()
     return load_settings(RawConfig(config.values, frozenset(config.secret_keys)), "test").identity

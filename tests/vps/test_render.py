@@ -6,13 +6,13 @@ import pytest
 import yaml
 
 from components.bifrost import render
+from components.config.model import BifrostSettings
 from components.secrets_registry import (
     NETBIRD_OWNER_PASSWORD_HASH,
     NETBIRD_RELAY_SECRET,
     NETBIRD_STORE_KEY,
     SecretSpec,
 )
-from components.settings import BifrostSettings
 from tests.vps.compose_dotenv_reader import parse
 
 NASTY = 'va$lue "quoted" #hash with spaces\nand a second line $HOME ${X:-y} \\ \'single\''

@@ -1,7 +1,8 @@
 """Declarations of every non-secret stack setting: key, type, default and description.
 
-`Pulumi.yaml` declares the same keys (a test keeps the two equal) and the README's config reference is
-checked against this list. Secret keys are declared from the secret registry.
+Each setting's default lives here and only here: the readers fall back to it, and a disabled area's settings
+are built from it. `Pulumi.yaml` declares the same keys (a test keeps the two equal) and the config reference
+is checked against this list. Secret keys are declared from the secret registry.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from components.secrets_registry import SECRETS, Need, SecretSpec
+from components.secrets_registry import SECRETS, Need, Scope, SecretSpec
 
 
 class _Required:
@@ -144,22 +145,53 @@ def generation_settings(specs: tuple[SecretSpec, ...] = SECRETS) -> tuple[Settin
     )
 
 
-def secret_declaration(spec: SecretSpec) -> dict[str, object]:
-    """How Pulumi.yaml declares a secret key.
+_SCOPE_SWITCHES = {Scope.BIFROST: "bifrostEnabled is true", Scope.CLUSTER: "clusterEnabled is true",
+                   Scope.BOTH: "bifrostEnabled or clusterEnabled is true"}
 
-    Pulumi makes a declared key without default mandatory, and a `secret: true` key cannot have a
-    default (the CLI would store the default in plaintext and then reject it), so only the required
-    secrets carry `secret: true`: the CLI then refuses to run without them, whichever components are on.
-    Optional secrets (overrides of generated ones, and those issued after the first deploy) are declared
-    as plain strings defaulting to empty; the config model rejects them unless they are stored encrypted.
+
+def secret_declaration(spec: SecretSpec) -> dict[str, object]:
+    """How Pulumi.yaml declares a secret key: a plain string defaulting to empty, whatever the secret.
+
+    Pulumi makes a declared key without a default mandatory, whichever components are enabled, and a
+    `secret: true` key cannot have a default (the CLI would store the default in plaintext and then reject
+    it). So no secret is declared `secret: true`: the config model decides which secrets the enabled areas
+    require (`components/config/secrets.py`), and it refuses any secret that was not stored encrypted
+    with `pulumi config set --secret`.
     """
     description = f"{spec.title}. Secret: set with `pulumi config set --secret`."
     if spec.generated:
         description += " Generated when empty; set it to keep an existing deployment's value."
-    if spec.generated or spec.need is not Need.REQUIRED:
-        return {"type": "string", "description": description, "default": ""}
-    return {"type": "string", "description": description, "secret": True}
+    elif spec.need is Need.REQUIRED:
+        description += f" Required when {_SCOPE_SWITCHES[spec.scope]}."
+    return {"type": "string", "description": description, "default": ""}
 
 
 ALL_SETTINGS: tuple[SettingSpec, ...] = SETTINGS + generation_settings()
 BY_KEY: dict[str, SettingSpec] = {s.key: s for s in ALL_SETTINGS}
+
+
+def default(key: str) -> ConfigDefault:
+    return BY_KEY[key].default
+
+
+def text_default(key: str) -> str:
+    """A string setting's default; empty for a required one (its reader reports it missing)."""
+    value = BY_KEY[key].default
+    return value if isinstance(value, str) else ""
+
+
+def bool_default(key: str) -> bool:
+    value = BY_KEY[key].default
+    assert isinstance(value, bool), f"{key} is not a boolean setting"
+    return value
+
+
+def int_default(key: str) -> int:
+    value = BY_KEY[key].default
+    assert isinstance(value, int) and not isinstance(value, bool), f"{key} is not an integer setting"
+    return value
+
+
+def known_keys() -> frozenset[str]:
+    """Every key of the project namespace the program reads: the settings and the secrets."""
+    return frozenset(BY_KEY) | frozenset(spec.config_key for spec in SECRETS)

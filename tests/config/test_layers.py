@@ -1,0 +1,44 @@
+"""The config package stays a lower layer: only its composition (`load.py`) reads the cluster's records."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from verify.evaluate import PROJECT_ROOT
+
+COMPONENTS = PROJECT_ROOT / "components"
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    modules = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            modules.add(node.module)
+            modules.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            modules.update(alias.name for alias in node.names)
+    return modules
+
+
+def test_no_component_imports_the_composition() -> None:
+    importers = [path.relative_to(PROJECT_ROOT).as_posix() for path in COMPONENTS.rglob("*.py")
+                 if path.name != "load.py" and "components.config.load" in imported_modules(path)]
+    assert importers == []
+
+
+def test_only_the_composition_reads_cluster_records() -> None:
+    readers = [path.name for path in (COMPONENTS / "config").glob("*.py")
+               if any(m.startswith("components.cluster") for m in imported_modules(path))]
+    assert readers == ["load.py"]
+
+
+def test_the_old_modules_are_gone() -> None:
+    assert not (COMPONENTS / "settings.py").exists()
+    assert not (COMPONENTS / "config_schema.py").exists()
+    sources = [*PROJECT_ROOT.glob("*.py"), *(p for d in ("components", "verify", "tests", "bench", "policy")
+                                             for p in (PROJECT_ROOT / d).rglob("*.py"))]
+    stale = [p.relative_to(PROJECT_ROOT).as_posix() for p in sources
+             if {"components.settings", "components.config_schema"} & imported_modules(p)]
+    assert stale == []
