@@ -100,10 +100,6 @@ def p2_per_app(runs: int, sizes: tuple[int, ...]) -> None:
 
 
 def p3_bootstrap_overhead() -> None:
-    harness = PROJECT_ROOT / "tests" / "bifrost_stack" / "harness.py"
-    if not harness.exists():
-        print("P3  skipped: it drives the fake docker of tests/bifrost_stack, absent here")
-        return
     result = subprocess.run([PYTHON, "-m", "bench.bootstrap_overhead"], cwd=PROJECT_ROOT, capture_output=True,
                             text=True, check=False)
     for line in result.stdout.splitlines():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.bifrost_stack.harness import BIFROST_SOURCE, PROJECT_ROOT
+from fakes.bifrost.harness import BIFROST_SOURCE, PROJECT_ROOT
 
 HEADING = "## The Bifrost stack on the VPS"
 SCRIPT = (BIFROST_SOURCE / "bootstrap.sh").read_text()
