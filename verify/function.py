@@ -6,6 +6,7 @@ shows each one failing). They read rendered manifests, not the program's intenti
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import hashlib
 import json
@@ -82,9 +83,43 @@ def _validator_version() -> str:
     return version("kubernetes-validate")
 
 
+# The JSON text of each object, made once per `run` and shared by the checks that read whole objects (the schema
+# result cache and the plaintext prefilter); a check called on its own makes its own.
+_TEXTS: contextvars.ContextVar[dict[int, str] | None] = contextvars.ContextVar("function_texts", default=None)
+
+
+def object_text(manifest: dict[str, Any]) -> str:
+    """The object as canonical JSON (keys sorted, every string verbatim)."""
+    texts = _TEXTS.get()
+    if texts is None:
+        return _canonical(manifest)
+    if id(manifest) not in texts:
+        texts[id(manifest)] = _canonical(manifest)
+    return texts[id(manifest)]
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, check_circular=False,
+                      default=str)
+
+
 def _object_digest(schema_id: str, manifest: dict[str, Any]) -> str:
-    text = json.dumps([schema_id, manifest], sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(f"{schema_id}\0{object_text(manifest)}".encode()).hexdigest()
+
+
+def _shape_of_secret(manifest: dict[str, Any]) -> dict[str, Any]:
+    """A Secret with every string value of its data and stringData emptied: what its schema result depends on.
+
+    The strict Secret schema of kubernetes-validate (secret-v1.json) allows any string or null there (`format:
+    byte` is not asserted without a format checker), so emptying a string value never changes the result, while
+    a value of another type stays and is still caught. Only the digest of this shape is remembered: no secret
+    value reaches the result cache.
+    """
+    shape = dict(manifest)
+    for field in ("data", "stringData"):
+        if isinstance(manifest.get(field), dict):
+            shape[field] = {key: "" if isinstance(value, str) else value for key, value in manifest[field].items()}
+    return shape
 
 
 def known_valid(schema_id: str, manifest: dict[str, Any]) -> tuple[bool, str]:
@@ -92,8 +127,10 @@ def known_valid(schema_id: str, manifest: dict[str, Any]) -> tuple[bool, str]:
 
     Validating the same rendered object against the same schema always gives the same answer, and a pinned
     chart renders the same objects run after run, so a warm cache skips most of the schema work. Only the
-    digest is written, never the object; Secrets are never cached.
+    digest is written, never the object; a Secret's digest is that of its shape (`_shape_of_secret`).
     """
+    if manifest.get("kind") == "Secret" and manifest.get("apiVersion") == "v1":
+        manifest = _shape_of_secret(manifest)
     digest = _object_digest(schema_id, manifest)
     return (VALID_CACHE / digest[:2] / digest).exists(), digest
 
@@ -159,8 +196,7 @@ def schemas_valid(inventory: Inventory, evaluation: Evaluation) -> list[str]:
         else:
             problems.append(f"{item.where}: no installed CRD serves {api_version} {item.kind}")
             continue
-        cacheable = item.kind != "Secret"
-        valid, digest = known_valid(schema_id, item.manifest) if cacheable else (False, "")
+        valid, digest = known_valid(schema_id, item.manifest)
         if valid:
             continue
         validator = _core_validator(item.kind, api_version) if core else custom[(api_version, item.kind)][0]
@@ -171,7 +207,7 @@ def schemas_valid(inventory: Inventory, evaluation: Evaluation) -> list[str]:
         for error in errors:
             path = ".".join(str(part) for part in error.absolute_path) or "(root)"
             problems.append(f"{item.where}: {path}: {error.message}")
-        if cacheable and not errors:
+        if not errors:
             remember_valid(digest)
     return problems
 
@@ -188,7 +224,8 @@ def no_plaintext_secrets(inventory: Inventory, evaluation: Evaluation) -> list[s
         manifest = item.manifest
         if item.kind == "Secret":
             manifest = {key: value for key, value in manifest.items() if key not in ("data", "stringData")}
-        problems += [f"{item.where}: {leak.render()}" for leak in leaks.scan(manifest, item.where, needles)]
+        text = object_text(manifest) if manifest is item.manifest else None
+        problems += [f"{item.where}: {leak.render()}" for leak in leaks.scan(manifest, item.where, needles, text=text)]
     return problems
 
 
@@ -496,5 +533,9 @@ FUNCTION_CHECKS: tuple[tuple[str, FunctionCheck], ...] = (
 def run(inventory: Inventory, evaluation: Evaluation) -> dict[str, list[str]]:
     """Every functional check's problems, by check name (computed once per inventory)."""
     if inventory.results is None:
-        inventory.results = {name: check(inventory, evaluation) for name, check in FUNCTION_CHECKS}
+        token = _TEXTS.set({})
+        try:
+            inventory.results = {name: check(inventory, evaluation) for name, check in FUNCTION_CHECKS}
+        finally:
+            _TEXTS.reset(token)
     return inventory.results
