@@ -258,7 +258,7 @@ def test_a_valid_object_is_remembered_by_digest_and_a_changed_one_is_validated_a
 def test_a_secret_is_remembered_by_its_shape_only_and_a_wrong_value_type_still_fails(
         installed: tuple[Inventory, Evaluation], tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(function, "VALID_CACHE", tmp_path)
-    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "n"},
+    secret: dict[str, Any] = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "n"},
               "stringData": {"password": "first-secret-value"}}
     other = copy.deepcopy(secret)
     other["stringData"]["password"] = "another-secret-value"
