@@ -66,7 +66,7 @@ def cluster_resources_use_explicit_provider(evaluation: Evaluation) -> list[str]
     for registration in evaluation.registrations:
         if not registration.type.startswith("kubernetes:"):
             continue
-        provider = str(registration.options.get("provider", "")).rsplit("::", 1)[0]
+        provider = registration.provider.rsplit("::", 1)[0]
         if provider not in providers:
             problems.append(f"{_where(registration)} does not use the explicit-kubeconfig Kubernetes provider")
     return problems

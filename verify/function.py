@@ -17,8 +17,8 @@ from typing import Any
 
 from components.cluster import charts
 from components.cluster import constants as c
-from verify import leaks
-from verify.evaluate import PROJECT_ROOT, Evaluation
+from verify import leaks, rendering
+from verify.evaluate import Evaluation
 from verify.inventory import WORKLOAD_KINDS, Inventory, Item
 
 KUBERNETES_VERSION = "1.35.0"  # a version kubernetes-validate ships strict schemas for
@@ -73,7 +73,7 @@ def strict(schema: Any) -> Any:
     return result
 
 
-VALID_CACHE = PROJECT_ROOT / ".cache" / "valid"
+VALID_CACHE = rendering.CHECK_CACHE / "valid"
 
 
 @functools.cache

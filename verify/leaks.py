@@ -51,6 +51,10 @@ class Needles:
         pairs = dict.fromkeys((needle, canary.label) for canary in canaries for needle in _needles(canary))
         return cls(tuple((needle, label, _verbatim_in_json(needle)) for needle, label in pairs))
 
+    def candidates_in_bytes(self, data: bytes) -> Needles:
+        """The prefilter over UTF-8 text that holds every string verbatim (a registration's wire bytes)."""
+        return Needles(tuple(form for form in self.forms if form[0].encode() in data))
+
     def candidates(self, value: Any, text: str | None = None) -> Needles:
         """`text`: the value's JSON text when the caller has it already (any JSON that writes strings verbatim,
         `ensure_ascii=False`)."""
@@ -92,6 +96,9 @@ def find_leaks(evaluation: Evaluation) -> list[Leak]:
     needles = Needles.of(evaluation.canaries)
     leaks: list[Leak] = []
     for registration in evaluation.registrations:
+        wire = registration.unconverted()
+        if wire is not None and not needles.candidates_in_bytes(wire).forms:
+            continue  # no form of any canary anywhere in it: nothing to convert
         parts = {"name": registration.name, "inputs": registration.inputs, "outputs": registration.outputs,
                  "options": registration.options}
         suspects = needles.candidates(list(parts.values()))  # one prefilter pass per resource

@@ -32,7 +32,10 @@ from verify.mocks import is_secret_marker, unwrap
 
 CACHE_ENV = "HOMELAB_CHART_CACHE"
 PROJECT_CACHE = PROJECT_ROOT / ".charts"
-PARSE_CACHE = PROJECT_ROOT / ".cache" / "parsed"
+# What the check remembers between runs (parsed chart files, rendered outputs, schema results), all derived from
+# their inputs by digest: deleting it only makes the next check slower. HOMELAB_CHECK_CACHE moves it.
+CHECK_CACHE = Path(os.environ.get("HOMELAB_CHECK_CACHE") or PROJECT_ROOT / ".cache")
+PARSE_CACHE = CHECK_CACHE / "parsed"
 CRD_HEADER = ("apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n",
               "kind: CustomResourceDefinition\napiVersion: apiextensions.k8s.io/v1\n")
 REFERENCE_SOURCES = PROJECT_ROOT.parent / "shared" / "refs" / "charts-src"
@@ -144,7 +147,7 @@ def is_test_hook(manifest: dict[str, Any]) -> bool:
 # version, this module's output format) names one rendered output, and a warm check reads it instead of loading
 # the native library (its 244 MB shared object) and parsing the YAML again.
 
-RENDER_CACHE = PROJECT_ROOT / ".cache" / "rendered"
+RENDER_CACHE = CHECK_CACHE / "rendered"
 RENDER_FORMAT = "1"  # the stored objects' shape: raise it when split_manifests or is_test_hook changes
 # Stands for the n-th secret-marked value of the values in a stored output; restored from the values on reading.
 _SECRET_SLOT = "\x00homelab-secrets:secret-value:{}\x00"
