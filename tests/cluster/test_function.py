@@ -10,7 +10,7 @@ import pytest
 
 from components.cluster import charts
 from components.cluster import constants as c
-from tests.conftest import base_config, full_config, refs_path, run
+from tests.conftest import base_config, full_config, refs_path, shared_run
 from verify import function, inventory, rendering
 from verify.evaluate import Evaluation
 from verify.inventory import Inventory, Item
@@ -31,7 +31,7 @@ def canary_for(evaluation: Evaluation, config_key: str) -> str:
 def evaluate_with(extra: dict[str, str], full: bool = True) -> Evaluation:
     config = full_config() if full else base_config()
     config.values.update(extra)
-    evaluation = run(config)
+    evaluation = shared_run(config)
     assert evaluation.error is None, evaluation.error
     return evaluation
 
