@@ -9,6 +9,10 @@ Chart sources come from a local chart cache: directories named `<chart>-<version
 
 Rendering uses helm-python-sdk, which binds Helm v4's Go SDK (`chart.render` is `helm template`): the same template
 engine, functions and subchart handling a real `helm install` uses.
+
+A rendered output is remembered in the check cache (`.cache/rendered/`, see CHECK_CACHE) under a digest of everything
+it depends on, so a warm check neither loads the native Helm library nor parses YAML; why that is sound, and what
+is never stored, is written beside `render` below.
 """
 
 from __future__ import annotations
