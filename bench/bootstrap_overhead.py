@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.bifrost_stack.harness import Stack
+from fakes.bifrost.harness import Stack
 
 TARGET_SECONDS = 1.0
 RUNS = 3

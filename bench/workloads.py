@@ -2,11 +2,15 @@
 
     evaluate-only --stack prod   the program alone under the mock providers: the SDK's own mock monitor,
                                  nothing recorded, no check, no output (the baseline of P1b)
+    cold-check --stack prod      `python -m verify check` with an empty check cache (a fresh
+                                 HOMELAB_CHECK_CACHE): every chart rendered by Helm, every schema checked
     check --apps N               the whole offline check (`python -m verify check`) of the prod stack with
                                  every operator secret set, so that the catalog syncs, and N catalog apps
+    phases --apps N [--trace]    the same check phase by phase: CPU seconds and resident memory after each
+                                 phase; with --trace, the Python memory each phase keeps (tracemalloc), by file
     bare --resources N           N bare `CustomResource`s under the SDK's default mocks (the baseline of P2)
 
-`check` and `bare` print one JSON line: the seconds (wall and CPU) spent after the imports.
+`check`, `phases` and `bare` print one JSON line: the seconds (wall and CPU) spent after the imports.
 """
 
 from __future__ import annotations
@@ -26,8 +30,8 @@ from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks as sdk_mocks
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime import stack as runtime_stack
-from pulumi.runtime.sync_await import _sync_await
 
+from components import sdk_internals
 from components.secrets_registry import PROJECT
 
 OPERATORS = ("external-secrets", "infisical-operator")
@@ -59,7 +63,7 @@ def _run_under_sdk_mocks(mocks: sdk_mocks.Mocks, stack: str, program: Callable[[
     sdk_mocks.set_mocks(mocks, project=PROJECT, stack=stack, preview=False)
     runtime_settings.ROOT.set(None)  # set_mocks leaves its own finished root stack behind
     runtime_config.set_all_config(config or {}, secret_keys or [])
-    _sync_await(runtime_stack.run_in_stack(program))
+    sdk_internals.sync_await(runtime_stack.run_in_stack(program))
 
 
 def _report(started_wall: float, started_cpu: float, **extra: Any) -> None:
@@ -96,6 +100,71 @@ def check(apps: int) -> int:
     return 0
 
 
+def cold_check(stack: str) -> int:
+    import shutil
+    import tempfile
+
+    scratch = tempfile.mkdtemp(prefix="check-cache-")
+    os.environ["HOMELAB_CHECK_CACHE"] = scratch  # read when verify is first imported, below
+    try:
+        from verify.__main__ import main as verify_main
+
+        with open(os.devnull, "w", encoding="utf-8") as sink, contextlib.redirect_stdout(sink):
+            return verify_main(["check", "--stack", stack])
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _resident_kib() -> int:
+    with open("/proc/self/statm", encoding="ascii") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+def phases(apps: int, trace: bool) -> int:
+    """The check's phases as `verify check` runs them, each measured."""
+    import gc
+    import tracemalloc
+
+    from components.config.load import validate
+    from components.config.raw import RawConfig
+    from verify import checks, function, inventory, leaks, stackconfig, tree
+    from verify.__main__ import planned_waiting
+    from verify.evaluate import evaluate
+
+    config = stackconfig.with_all_secrets(stackconfig.load_stack("prod"), include_generated=False)
+    config.set("apps", catalog(apps))
+    report: dict[str, Any] = {"apps": apps, "cpu": {}, "rss_kib": {"start": _resident_kib()}, "traced": {}}
+    if trace:
+        tracemalloc.start()
+    kept: list[Any] = []
+
+    def phase(name: str, work: Callable[[], Any]) -> Any:
+        started = time.process_time()
+        result = work()
+        report["cpu"][name] = time.process_time() - started
+        report["rss_kib"][name] = _resident_kib()
+        if trace:
+            gc.collect()
+            snapshot = tracemalloc.take_snapshot()
+            report["traced"][name] = {stat.traceback[0].filename: stat.size
+                                      for stat in snapshot.statistics("filename")[:40]}
+        kept.append(result)
+        return result
+
+    evaluation = phase("evaluate", lambda: evaluate(config.values, config.secret_keys, config.canaries,
+                                                    stack="prod"))
+    phase("tree", lambda: list(tree.render(evaluation)))
+    loaded, _ = validate(RawConfig(dict(config.values), frozenset(config.secret_keys)), "prod")
+    assert loaded is not None
+    built = phase("inventory", lambda: inventory.build(evaluation, planned_waiting(loaded)))
+    phase("functional checks", lambda: function.run(built, evaluation))
+    phase("leak scan", lambda: leaks.find_leaks(evaluation))
+    phase("other checks", lambda: checks.run_all(evaluation, built))
+    print(json.dumps(report))
+    sys.stdout.flush()
+    os._exit(0)
+
+
 def bare(resources: int) -> None:
     def program() -> None:
         for index in range(resources):
@@ -110,14 +179,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.workloads", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="workload", required=True)
     commands.add_parser("evaluate-only").add_argument("--stack", default="prod")
+    commands.add_parser("cold-check").add_argument("--stack", default="prod")
     commands.add_parser("check").add_argument("--apps", type=int, required=True)
+    phases_parser = commands.add_parser("phases")
+    phases_parser.add_argument("--apps", type=int, required=True)
+    phases_parser.add_argument("--trace", action="store_true")
     commands.add_parser("bare").add_argument("--resources", type=int, required=True)
     args = parser.parse_args(argv)
     if args.workload == "evaluate-only":
         evaluate_only(args.stack)
         return 0
+    if args.workload == "cold-check":
+        return cold_check(args.stack)
     if args.workload == "check":
         return check(args.apps)
+    if args.workload == "phases":
+        return phases(args.apps, args.trace)
     bare(args.resources)
     sys.stdout.flush()
     os._exit(0)  # the SDK's mock monitor leaves its executor threads' loops to a noisy garbage collection at exit

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -59,15 +60,30 @@ def full_config(include_generated: bool = False) -> StackConfig:
 
 
 def run(config: StackConfig) -> Evaluation:
+    """A fresh, independent evaluation (what a determinism or a rotation test compares against another)."""
     evaluation = evaluate(config.values, config.secret_keys, config.canaries)
     if evaluation.crash is not None:
         raise evaluation.crash
     return evaluation
 
 
+_SHARED: dict[str, Evaluation] = {}
+
+
+def shared_run(config: StackConfig) -> Evaluation:
+    """The evaluation of this exact config, made once per test process and shared by every test that only reads
+    it: the session fixtures, and the tests of several files that evaluate the same configuration. Never for a
+    test that compares two evaluations, and never to be changed in place."""
+    key = json.dumps([sorted(config.values.items()), sorted(config.secret_keys),
+                      [(c.label, c.value, c.marker) for c in config.canaries]])
+    if key not in _SHARED:
+        _SHARED[key] = run(config)
+    return _SHARED[key]
+
+
 @pytest.fixture(scope="session")
 def full_evaluation() -> Evaluation:
-    evaluation = run(full_config())
+    evaluation = shared_run(full_config())
     assert evaluation.error is None, evaluation.error
     return evaluation
 
@@ -80,7 +96,7 @@ def repeated_evaluation() -> Evaluation:
 
 @pytest.fixture(scope="session")
 def overridden_evaluation() -> Evaluation:
-    evaluation = run(full_config(include_generated=True))
+    evaluation = shared_run(full_config(include_generated=True))
     assert evaluation.error is None, evaluation.error
     return evaluation
 
@@ -88,6 +104,6 @@ def overridden_evaluation() -> Evaluation:
 @pytest.fixture(scope="session")
 def base_evaluation() -> Evaluation:
     """The first deploy as the stack file leaves it: only the required operator secrets, as placeholders."""
-    evaluation = run(base_config())
+    evaluation = shared_run(base_config())
     assert evaluation.error is None, evaluation.error
     return evaluation

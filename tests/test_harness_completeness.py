@@ -173,3 +173,31 @@ def test_a_log_line_attached_to_a_resource_is_kept_and_the_evaluation_complete()
     evaluation = evaluate({}, set(), [], program=logs_on_a_resource)
     assert evaluation.crash is None, evaluation.crash
     assert "rotate me soon" in evaluation.log_lines
+
+
+def test_a_thread_still_inside_a_call_keeps_its_loop_when_the_evaluation_ends() -> None:
+    """A failed program ends the evaluation while executor threads may still be inside a monitor call: closing
+    their loop under them fails with "Cannot close a running event loop" and leaves the loop half closed."""
+    import threading
+
+    from verify.mocks import CanaryProviders, RecordingMonitor
+
+    monitor = RecordingMonitor(CanaryProviders())
+    inside, release = threading.Event(), threading.Event()
+    loops: list[asyncio.AbstractEventLoop] = []
+
+    def busy_call() -> None:
+        with monitor._call():
+            loops.append(asyncio.get_event_loop_policy().get_event_loop())
+            inside.set()
+            release.wait(5)
+
+    worker = threading.Thread(target=busy_call)
+    worker.start()
+    assert inside.wait(5)
+    monitor.close_thread_loops()
+    assert not loops[0].is_closed(), "a busy thread's loop must not be closed under it"
+    release.set()
+    worker.join(5)
+    monitor.close_thread_loops()
+    assert loops[0].is_closed(), "once the thread is out of its call, its loop is closed"

@@ -66,7 +66,7 @@ def cluster_resources_use_explicit_provider(evaluation: Evaluation) -> list[str]
     for registration in evaluation.registrations:
         if not registration.type.startswith("kubernetes:"):
             continue
-        provider = str(registration.options.get("provider", "")).rsplit("::", 1)[0]
+        provider = registration.provider.rsplit("::", 1)[0]
         if provider not in providers:
             problems.append(f"{_where(registration)} does not use the explicit-kubeconfig Kubernetes provider")
     return problems
@@ -104,12 +104,9 @@ def helm_values_exist_in_charts(evaluation: Evaluation) -> list[str]:
     The chart's values come from its source in the chart cache, or for a chart with no source offline from the
     reference copy of its values.yaml (../shared/refs/charts/<chart>).
     """
-    import yaml
-
     from components.cluster.charts import BY_CHART
     from verify import rendering
 
-    loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     problems = []
     for registration in evaluation.by_type(HELM_RELEASE_TYPE):
         chart = str(registration.inputs.get("chart", ""))
@@ -123,7 +120,7 @@ def helm_values_exist_in_charts(evaluation: Evaluation) -> list[str]:
         directory = rendering.locate(pin) or REFS / "charts" / chart
         if not (directory / "values.yaml").exists():
             continue
-        chart_values = yaml.load((directory / "values.yaml").read_text(), Loader=loader) or {}  # noqa: S506 - safe
+        chart_values = rendering.chart_values(directory)
         values = registration.inputs.get("values") or {}
         problems += [f"{_where(registration)}: value {path} is not in {chart} values.yaml ({directory.name})"
                      for path in missing_value_paths(values, chart_values, pin.open_maps)]

@@ -6,6 +6,7 @@ shows each one failing). They read rendered manifests, not the program's intenti
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import hashlib
 import json
@@ -14,11 +15,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from components.cluster import charts
+from components.cluster import charts, runtime
 from components.cluster import constants as c
-from verify import leaks
-from verify.evaluate import PROJECT_ROOT, Evaluation
-from verify.inventory import WORKLOAD_KINDS, Inventory, Item
+from verify import leaks, rendering
+from verify.evaluate import Evaluation
+from verify.inventory import WORKLOAD_KINDS, Inventory, Item, secret_readers
 
 KUBERNETES_VERSION = "1.35.0"  # a version kubernetes-validate ships strict schemas for
 FunctionCheck = Callable[[Inventory, Evaluation], list[str]]
@@ -72,7 +73,7 @@ def strict(schema: Any) -> Any:
     return result
 
 
-VALID_CACHE = PROJECT_ROOT / ".cache" / "valid"
+VALID_CACHE = rendering.CHECK_CACHE / "valid"
 
 
 @functools.cache
@@ -82,9 +83,43 @@ def _validator_version() -> str:
     return version("kubernetes-validate")
 
 
+# The JSON text of each object, made once per `run` and shared by the checks that read whole objects (the schema
+# result cache and the plaintext prefilter); a check called on its own makes its own.
+_TEXTS: contextvars.ContextVar[dict[int, str] | None] = contextvars.ContextVar("function_texts", default=None)
+
+
+def object_text(manifest: dict[str, Any]) -> str:
+    """The object as canonical JSON (keys sorted, every string verbatim)."""
+    texts = _TEXTS.get()
+    if texts is None:
+        return _canonical(manifest)
+    if id(manifest) not in texts:
+        texts[id(manifest)] = _canonical(manifest)
+    return texts[id(manifest)]
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, check_circular=False,
+                      default=str)
+
+
 def _object_digest(schema_id: str, manifest: dict[str, Any]) -> str:
-    text = json.dumps([schema_id, manifest], sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(f"{schema_id}\0{object_text(manifest)}".encode()).hexdigest()
+
+
+def _shape_of_secret(manifest: dict[str, Any]) -> dict[str, Any]:
+    """A Secret with every string value of its data and stringData emptied: what its schema result depends on.
+
+    The strict Secret schema of kubernetes-validate (secret-v1.json) allows any string or null there (`format:
+    byte` is not asserted without a format checker), so emptying a string value never changes the result, while
+    a value of another type stays and is still caught. Only the digest of this shape is remembered: no secret
+    value reaches the result cache.
+    """
+    shape = dict(manifest)
+    for field in ("data", "stringData"):
+        if isinstance(manifest.get(field), dict):
+            shape[field] = {key: "" if isinstance(value, str) else value for key, value in manifest[field].items()}
+    return shape
 
 
 def known_valid(schema_id: str, manifest: dict[str, Any]) -> tuple[bool, str]:
@@ -92,8 +127,10 @@ def known_valid(schema_id: str, manifest: dict[str, Any]) -> tuple[bool, str]:
 
     Validating the same rendered object against the same schema always gives the same answer, and a pinned
     chart renders the same objects run after run, so a warm cache skips most of the schema work. Only the
-    digest is written, never the object; Secrets are never cached.
+    digest is written, never the object; a Secret's digest is that of its shape (`_shape_of_secret`).
     """
+    if manifest.get("kind") == "Secret" and manifest.get("apiVersion") == "v1":
+        manifest = _shape_of_secret(manifest)
     digest = _object_digest(schema_id, manifest)
     return (VALID_CACHE / digest[:2] / digest).exists(), digest
 
@@ -159,8 +196,7 @@ def schemas_valid(inventory: Inventory, evaluation: Evaluation) -> list[str]:
         else:
             problems.append(f"{item.where}: no installed CRD serves {api_version} {item.kind}")
             continue
-        cacheable = item.kind != "Secret"
-        valid, digest = known_valid(schema_id, item.manifest) if cacheable else (False, "")
+        valid, digest = known_valid(schema_id, item.manifest)
         if valid:
             continue
         validator = _core_validator(item.kind, api_version) if core else custom[(api_version, item.kind)][0]
@@ -171,7 +207,7 @@ def schemas_valid(inventory: Inventory, evaluation: Evaluation) -> list[str]:
         for error in errors:
             path = ".".join(str(part) for part in error.absolute_path) or "(root)"
             problems.append(f"{item.where}: {path}: {error.message}")
-        if cacheable and not errors:
+        if not errors:
             remember_valid(digest)
     return problems
 
@@ -188,7 +224,8 @@ def no_plaintext_secrets(inventory: Inventory, evaluation: Evaluation) -> list[s
         manifest = item.manifest
         if item.kind == "Secret":
             manifest = {key: value for key, value in manifest.items() if key not in ("data", "stringData")}
-        problems += [f"{item.where}: {leak.render()}" for leak in leaks.scan(manifest, item.where, needles)]
+        text = object_text(manifest) if manifest is item.manifest else None
+        problems += [f"{item.where}: {leak.render()}" for leak in leaks.scan(manifest, item.where, needles, text=text)]
     return problems
 
 
@@ -201,6 +238,7 @@ class SecretRef:
     key: str | None  # None: the whole Secret (envFrom)
     optional: bool
     by: str
+    label: tuple[str, str] | None = None  # the label the Secret must carry to be read
 
 
 def _pod_spec(item: Item) -> dict[str, Any] | None:
@@ -244,45 +282,23 @@ def _workload_refs(item: Item) -> Iterator[SecretRef]:
                 yield SecretRef(namespace, name, entry["key"], bool(source.get("optional")), item.where)
 
 
-def _selector(value: dict[str, Any], default_namespace: str, by: str) -> SecretRef:
-    return SecretRef(value.get("namespace") or default_namespace, value["name"], value.get("key"), False, by)
-
-
-def _custom_refs(item: Item) -> Iterator[SecretRef]:
-    """The credential references of the custom resources this program applies (field names from their CRDs)."""
-    spec = item.manifest.get("spec", {})
-    if item.kind == "ClusterSecretStore":
-        credentials = spec["provider"]["infisical"]["auth"]["universalAuthCredentials"]
-        for field in ("clientId", "clientSecret"):
-            yield _selector(credentials[field], "", item.where)
-    elif item.kind == "InfisicalAuth":
-        for field in ("clientIdRef", "clientSecretRef"):
-            yield _selector(spec["universal"][field], item.namespace, item.where)
-    elif item.kind == "ClusterIssuer":
-        for solver in spec.get("acme", {}).get("solvers", []):
-            token = solver.get("dns01", {}).get("cloudflare", {}).get("apiTokenSecretRef")
-            if token:
-                yield _selector(token, c.NS_CERT_MANAGER, item.where)
-    elif item.kind == "Cluster":
-        initdb = spec.get("bootstrap", {}).get("initdb", {})
-        if "secret" in initdb:
-            for key in ("username", "password"):
-                yield SecretRef(item.namespace, initdb["secret"]["name"], key, False, item.where)
-    elif item.kind == "ConfigMap" and item.name == "argocd-cm":
-        # Argo CD resolves `$<secret>:<key>` in argocd-cm from Secrets labelled part-of argocd.
-        for text in (item.manifest.get("data") or {}).values():
-            for name, key in re.findall(r"\$([a-z0-9][a-z0-9.-]*):([A-Za-z0-9_.-]+)", str(text)):
-                yield SecretRef(item.namespace, name, key, False, item.where)
+def _custom_refs(item: Item, readers: dict[str, list[runtime.Reader]]) -> Iterator[SecretRef]:
+    """The Secret references controllers follow in the objects this program applies (each chart record's
+    `secret_readers`, with field names from their CRDs)."""
+    for read in readers.get(item.kind, []):
+        for ref in read(item.manifest):
+            yield SecretRef(ref.namespace, ref.name, ref.key, False, item.where, ref.label)
 
 
 def secret_refs(inventory: Inventory) -> list[SecretRef]:
     refs: list[SecretRef] = []
+    readers = secret_readers()
     for item in inventory.items:
         if item.source == "waiting":
             continue  # references a Secret that does not exist until the secret it waits for is set
         if item.kind in WORKLOAD_KINDS:
             refs += _workload_refs(item)
-        refs += _custom_refs(item)
+        refs += _custom_refs(item, readers)
     return refs
 
 
@@ -307,11 +323,11 @@ def references_resolve(inventory: Inventory, evaluation: Evaluation) -> list[str
         if ref.key is not None and ref.key not in secret_keys(secret) and not ref.optional:
             problems.append(f"{ref.by}: references key {ref.key!r} of Secret {ref.namespace}/{ref.name}, which has "
                             f"only {sorted(secret_keys(secret))}")
-        if ref.by.startswith("ConfigMap argocd/argocd-cm"):
-            labels = secret.manifest.get("metadata", {}).get("labels") or {}
-            if labels.get(c.ARGOCD_PART_OF_LABEL) != "argocd":
-                problems.append(f"{ref.by}: Secret {ref.namespace}/{ref.name} lacks the label "
-                                f"{c.ARGOCD_PART_OF_LABEL}=argocd, so Argo CD will not read it")
+        if ref.label is not None:
+            label, value = ref.label
+            if (secret.manifest.get("metadata", {}).get("labels") or {}).get(label) != value:
+                problems.append(f"{ref.by}: Secret {ref.namespace}/{ref.name} lacks the label {label}={value}, so "
+                                "its reader will not read it")
     return problems
 
 
@@ -364,10 +380,8 @@ def _strings(value: Any) -> Iterator[str]:
 
 # Fields through which an in-cluster client reaches a service: they must hold an in-cluster URL, never a public
 # host (that needs DNS, TLS and an ingress controller, and these clients get no CA).
-IN_CLUSTER_FIELDS: dict[str, tuple[str, ...]] = {
-    "ClusterSecretStore": ("spec", "provider", "infisical", "hostAPI"),
-    "InfisicalConnection": ("spec", "address"),
-}
+IN_CLUSTER_FIELDS: dict[str, tuple[str, ...]] = {kind: path for pin in charts.ALL
+                                                 for kind, path in pin.in_cluster_fields}
 
 
 def _field(manifest: dict[str, Any], path: tuple[str, ...]) -> Any:
@@ -496,5 +510,9 @@ FUNCTION_CHECKS: tuple[tuple[str, FunctionCheck], ...] = (
 def run(inventory: Inventory, evaluation: Evaluation) -> dict[str, list[str]]:
     """Every functional check's problems, by check name (computed once per inventory)."""
     if inventory.results is None:
-        inventory.results = {name: check(inventory, evaluation) for name, check in FUNCTION_CHECKS}
+        token = _TEXTS.set({})
+        try:
+            inventory.results = {name: check(inventory, evaluation) for name, check in FUNCTION_CHECKS}
+        finally:
+            _TEXTS.reset(token)
     return inventory.results

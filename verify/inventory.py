@@ -129,9 +129,11 @@ def build(evaluation: Evaluation, waiting: tuple[PlannedObject, ...] = ()) -> In
         pin = charts.BY_KEY.get(registration.name)
         if pin is None:
             continue
-        release_values = unwrap(registration.inputs.get("values")) or {}
+        registered = registration.inputs.get("values") or {}
+        release_values = unwrap(registered)
         inventory.release_values[pin.key] = release_values
-        rendered = rendering.render(pin, release_values)
+        # The registered values keep their secret markers, so the render cache never stores a marked value.
+        rendered = rendering.render(pin, registered, forbidden=[canary.marker for canary in evaluation.canaries])
         inventory.releases.append(rendered)
         for manifest in rendered.objects:
             inventory.add(manifest, f"release {pin.key}", pin.namespace)

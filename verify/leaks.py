@@ -51,9 +51,16 @@ class Needles:
         pairs = dict.fromkeys((needle, canary.label) for canary in canaries for needle in _needles(canary))
         return cls(tuple((needle, label, _verbatim_in_json(needle)) for needle, label in pairs))
 
-    def candidates(self, value: Any) -> Needles:
-        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, check_circular=False,
-                                                               default=str)
+    def candidates_in_bytes(self, data: bytes) -> Needles:
+        """The prefilter over UTF-8 text that holds every string verbatim (a registration's wire bytes)."""
+        return Needles(tuple(form for form in self.forms if form[0].encode() in data))
+
+    def candidates(self, value: Any, text: str | None = None) -> Needles:
+        """`text`: the value's JSON text when the caller has it already (any JSON that writes strings verbatim,
+        `ensure_ascii=False`)."""
+        if text is None:
+            text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, check_circular=False,
+                                                                   default=str)
         return Needles(tuple(form for form in self.forms if not form[2] or form[0] in text))
 
 
@@ -72,14 +79,15 @@ def _plain_strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
         yield path, value
 
 
-def scan(value: Any, where: str, canaries: list[Canary] | Needles, root: str = "") -> list[Leak]:
-    needles = (canaries if isinstance(canaries, Needles) else Needles.of(canaries)).candidates(value)
+def scan(value: Any, where: str, canaries: list[Canary] | Needles, root: str = "", text: str | None = None
+         ) -> list[Leak]:
+    needles = (canaries if isinstance(canaries, Needles) else Needles.of(canaries)).candidates(value, text)
     if not needles.forms:
         return []
     leaks: list[Leak] = []
-    for path, text in _plain_strings(value, root):
+    for path, string in _plain_strings(value, root):
         for needle, label, _ in needles.forms:
-            if needle in text:
+            if needle in string:
                 leaks.append(Leak(where, path, label))
     return leaks
 
@@ -88,6 +96,9 @@ def find_leaks(evaluation: Evaluation) -> list[Leak]:
     needles = Needles.of(evaluation.canaries)
     leaks: list[Leak] = []
     for registration in evaluation.registrations:
+        wire = registration.unconverted()
+        if wire is not None and not needles.candidates_in_bytes(wire).forms:
+            continue  # no form of any canary anywhere in it: nothing to convert
         parts = {"name": registration.name, "inputs": registration.inputs, "outputs": registration.outputs,
                  "options": registration.options}
         suspects = needles.candidates(list(parts.values()))  # one prefilter pass per resource

@@ -9,10 +9,12 @@ secret marker as the real engine does.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import re
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 from google.protobuf import json_format, struct_pb2
@@ -55,8 +57,9 @@ _NOT_OPTIONS = ("object", "stackTrace")
 class Registration:
     """One raw RegisterResource request, as the engine would receive it.
 
-    The protobuf request is kept and converted on first use, so recording costs the evaluation nothing;
-    each protobuf is released once converted.
+    The request and the provider's response are kept as their protobuf wire bytes and converted on first use,
+    so recording costs the evaluation little: the bytes take a fraction of a live message's memory (a live
+    request of a catalog app holds 10 KB or more, its bytes under 2 KB), and are dropped once converted.
     """
 
     def __init__(self, type: str, name: str, urn: str, parent: str, custom: bool,
@@ -70,14 +73,22 @@ class Registration:
         self._inputs = inputs
         self._options = options
         self._outputs = outputs
-        self._request = request
-        self._response_object = response_object
+        self._request = request  # a RegisterResourceRequest, or its wire bytes
+        self._response_object = response_object  # a Struct, or its wire bytes
+
+    def _request_message(self) -> Any:
+        """The request, parsed from its bytes each time it is needed (the bytes stay until both halves are
+        converted: a parsed message would hold far more memory)."""
+        if isinstance(self._request, bytes):
+            return resource_pb2.RegisterResourceRequest.FromString(self._request)
+        return self._request
 
     @property
     def inputs(self) -> dict[str, Any]:
         """The raw serialized inputs, secret markers included."""
         if self._inputs is None:
-            self._inputs = _struct_to_python(self._request.object) if self._request is not None else {}
+            request = self._request_message()
+            self._inputs = _struct_to_python(request.object) if request is not None else {}
             self._release_request()
         return self._inputs
 
@@ -86,15 +97,33 @@ class Registration:
         """Every other request field: dependencies, provider, protect, ignoreChanges, ..."""
         if self._options is None:
             options: dict[str, Any] = {}
-            if self._request is not None:
-                rest = type(self._request)()
-                rest.CopyFrom(self._request)
+            request = self._request_message()
+            if request is not None:
+                rest = type(request)()
+                rest.CopyFrom(request)
                 for name in _NOT_OPTIONS:
                     rest.ClearField(name)
                 options = dict(json_format.MessageToDict(rest, preserving_proto_field_name=False))
             self._options = options
             self._release_request()
         return self._options
+
+    @property
+    def provider(self) -> str:
+        """The `provider` option alone, read without converting the other options."""
+        if self._options is not None:
+            return str(self._options.get("provider", ""))
+        request = self._request_message()
+        return str(request.provider) if request is not None else ""
+
+    def unconverted(self) -> bytes | None:
+        """The wire bytes of the request and the response while neither the options nor the outputs are
+        converted: every string of the registration (its name, inputs, options and outputs, secret markers'
+        contents too) is in them verbatim as UTF-8, so a text absent from them is absent from the
+        registration. None once either was converted."""
+        if isinstance(self._request, bytes) and isinstance(self._response_object, bytes) and self._options is None:
+            return self._request + self._response_object
+        return None
 
     def _release_request(self) -> None:
         if self._inputs is not None and self._options is not None:
@@ -104,7 +133,10 @@ class Registration:
     def outputs(self) -> dict[str, Any]:
         """What the mock provider returned, with provider-declared secret outputs marked secret."""
         if self._outputs is None:
-            self._outputs = _struct_to_python(self._response_object) if self._response_object is not None else {}
+            response = self._response_object
+            if isinstance(response, bytes):
+                response = struct_pb2.Struct.FromString(response)
+            self._outputs = _struct_to_python(response) if response is not None else {}
             self._response_object = None
         return self._outputs
 
@@ -256,6 +288,22 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
         self.stack_registrations = 0  # exactly one of each in a complete evaluation
         self.stack_output_registrations = 0
         self._thread_loops: dict[int, asyncio.AbstractEventLoop] = {}
+        self._calls_in_flight: dict[int, int] = {}  # thread -> calls of this monitor it is inside
+        self._loops_lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def _call(self) -> Iterator[None]:
+        """Marks the calling thread busy: its loop is not closed under it (a failed program ends the evaluation
+        while executor threads may still be inside a call)."""
+        thread = threading.get_ident()
+        with self._loops_lock:
+            self._remember_thread_loop()
+            self._calls_in_flight[thread] = self._calls_in_flight.get(thread, 0) + 1
+        try:
+            yield
+        finally:
+            with self._loops_lock:
+                self._calls_in_flight[thread] -= 1
 
     def _remember_thread_loop(self) -> None:
         # The SDK gives each executor thread its own event loop. This monitor closes them after each
@@ -273,13 +321,21 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
         self._thread_loops[threading.get_ident()] = loop
 
     def close_thread_loops(self) -> None:
-        for loop in self._thread_loops.values():
-            if not loop.is_running() and not loop.is_closed():
-                loop.close()
-        self._thread_loops.clear()
+        """Closes the loop of every thread that is not inside a call; a busy thread keeps its loop, which the
+        garbage collector closes once the thread is done with it."""
+        with self._loops_lock:
+            for thread, loop in list(self._thread_loops.items()):
+                if self._calls_in_flight.get(thread, 0) or loop.is_running():
+                    continue
+                if not loop.is_closed():
+                    loop.close()
+                del self._thread_loops[thread]
 
     def RegisterResource(self, request: Any) -> Any:
-        self._remember_thread_loop()
+        with self._call():
+            return self._register_resource(request)
+
+    def _register_resource(self, request: Any) -> Any:
         providers = self.mocks
         assert isinstance(providers, CanaryProviders)
         providers.replacement_trigger = json_format.MessageToJson(request.replacement_trigger) \
@@ -296,9 +352,13 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
                 if key in response.object.fields:
                     wrapped = _wrap_secret(response.object.fields[key])
                     response.object.fields[key].CopyFrom(wrapped)
+        # The SDK reads nothing of its request once the call returns (`do_register` in pulumi/runtime/resource.py):
+        # its call stack, which no check reads, is dropped before the request is kept as bytes.
+        request.ClearField("stackTrace")
         registration = Registration(
             type=request.type, name=request.name, urn=response.urn, parent=request.parent,
-            custom=bool(request.custom), request=request, response_object=response.object)
+            custom=bool(request.custom), request=request.SerializeToString(),
+            response_object=response.object.SerializeToString())
         self._check_protected_replacement(registration)
         self.registrations.append(registration)
         return resource_pb2.RegisterResourceResponse(urn=response.urn, id=response.id, object=response.object)
@@ -318,9 +378,8 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
                 "program and run `pulumi up`")
 
     def Invoke(self, request: Any) -> Any:
-        self._remember_thread_loop()
-        response = super().Invoke(request)  # type: ignore[no-untyped-call]
-        return response
+        with self._call():
+            return super().Invoke(request)  # type: ignore[no-untyped-call]
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
         if request.urn == self.stack_urn:

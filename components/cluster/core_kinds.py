@@ -12,13 +12,13 @@ from collections.abc import Mapping
 from typing import Any
 
 import pulumi
-from pulumi_kubernetes import _utilities
 
+from components import sdk_internals
 from components.secret_output import secret
 
 
 def _options(opts: pulumi.ResourceOptions | None, **extra: Any) -> pulumi.ResourceOptions:
-    merged = pulumi.ResourceOptions.merge(_utilities.get_resource_opts_defaults(), opts)
+    merged = pulumi.ResourceOptions.merge(sdk_internals.kubernetes_resource_defaults(), opts)
     return pulumi.ResourceOptions.merge(merged, pulumi.ResourceOptions(**extra)) if extra else merged
 
 

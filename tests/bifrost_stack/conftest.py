@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.bifrost_stack.harness import Stack
+from fakes.bifrost.harness import Stack
 
 
 @pytest.fixture

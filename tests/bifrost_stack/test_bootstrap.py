@@ -12,7 +12,7 @@ import signal
 
 import pytest
 
-from tests.bifrost_stack.harness import Result, Stack
+from fakes.bifrost.harness import Result, Stack
 
 PREFLIGHT = ["compose version", "info", "compose config"]
 EDGE = "compose up traefik"

@@ -11,8 +11,8 @@ import jsonschema
 import pytest
 import yaml
 
-from tests.bifrost_stack import contract
-from tests.bifrost_stack.harness import BIFROST_SOURCE
+from fakes.bifrost import contract
+from fakes.bifrost.harness import BIFROST_SOURCE
 from tests.conftest import refs_path
 
 COMPOSE_FILE = BIFROST_SOURCE / "docker-compose.yml"

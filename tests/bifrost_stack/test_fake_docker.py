@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.bifrost_stack.harness import Stack
+from fakes.bifrost.harness import Stack
 
 COMPOSE = """
 services:

@@ -13,7 +13,7 @@ import re
 import pytest
 
 from components.bifrost import render
-from tests.bifrost_stack.harness import BIFROST_SOURCE, Result, Stack
+from fakes.bifrost.harness import BIFROST_SOURCE, Result, Stack
 from tests.vps.test_render import SETTINGS
 
 REDACTED = "[redacted]"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.bifrost_stack.harness import BIFROST_SOURCE, PROJECT_ROOT
+from fakes.bifrost.harness import BIFROST_SOURCE, PROJECT_ROOT
 
 SKIP_DIRECTORIES = {".venv", ".git", "node_modules", "__pycache__", ".mypy_cache", ".ruff_cache",
                     ".pytest_cache", ".hypothesis", ".pulumi"}

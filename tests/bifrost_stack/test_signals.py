@@ -11,7 +11,7 @@ import signal
 
 import pytest
 
-from tests.bifrost_stack.harness import Stack
+from fakes.bifrost.harness import Stack
 from tests.bifrost_stack.test_bootstrap import HAPPY, check
 
 BOUND = 30  # seconds: far beyond a prompt exit, far below the fake's 120 s wait

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.bifrost_stack.harness import BIFROST_SOURCE
+from fakes.bifrost.harness import BIFROST_SOURCE
 
 SCRIPT = (BIFROST_SOURCE / "authentik" / "ensure_api_token.py").read_text()
 KEY = "canary-api-key-0f3e2d1c"

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from tests.bifrost_stack.harness import BIFROST_SOURCE
+from fakes.bifrost.harness import BIFROST_SOURCE
 
 DYNAMIC = BIFROST_SOURCE / "traefik" / "dynamic.yml"
 COMPOSE = BIFROST_SOURCE / "docker-compose.yml"

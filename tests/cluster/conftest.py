@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import base_config, run
+from tests.conftest import base_config, shared_run
 from verify.evaluate import Evaluation
 from verify.mocks import Registration
 
@@ -27,7 +27,7 @@ JOB = "kubernetes:batch/v1:Job"
 @pytest.fixture(scope="session")
 def first_deploy_evaluation() -> Evaluation:
     """Only the secrets a first deploy needs: no machine identity, no Argo CD OIDC client secret yet."""
-    evaluation = run(base_config())
+    evaluation = shared_run(base_config())
     assert evaluation.error is None, evaluation.error
     return evaluation
 

@@ -10,7 +10,7 @@ import pytest
 
 from components.cluster import charts
 from components.cluster import constants as c
-from tests.conftest import base_config, full_config, refs_path, run
+from tests.conftest import base_config, full_config, refs_path, shared_run
 from verify import function, inventory, rendering
 from verify.evaluate import Evaluation
 from verify.inventory import Inventory, Item
@@ -31,7 +31,7 @@ def canary_for(evaluation: Evaluation, config_key: str) -> str:
 def evaluate_with(extra: dict[str, str], full: bool = True) -> Evaluation:
     config = full_config() if full else base_config()
     config.values.update(extra)
-    evaluation = run(config)
+    evaluation = shared_run(config)
     assert evaluation.error is None, evaluation.error
     return evaluation
 
@@ -254,3 +254,20 @@ def test_a_valid_object_is_remembered_by_digest_and_a_changed_one_is_validated_a
     broken = mutated(installed, lambda b: find(b, "Deployment", "argocd-server").manifest["spec"]
                      .__setitem__("replica", 2))
     assert any("replica" in problem for problem in function.schemas_valid(broken, installed[1]))
+
+
+def test_a_secret_is_remembered_by_its_shape_only_and_a_wrong_value_type_still_fails(
+        installed: tuple[Inventory, Evaluation], tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(function, "VALID_CACHE", tmp_path)
+    secret: dict[str, Any] = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "n"},
+                              "stringData": {"password": "first-secret-value"}}
+    other = copy.deepcopy(secret)
+    other["stringData"]["password"] = "another-secret-value"
+    assert function.known_valid("id", secret)[1] == function.known_valid("id", other)[1], "no value in the digest"
+    assert function.schemas_valid(Inventory([Item(copy.deepcopy(secret), "program")]), installed[1]) == []
+    assert function.known_valid(f"kubernetes-validate-{function._validator_version()}-strict-"
+                                f"{function.KUBERNETES_VERSION}-v1-Secret", secret)[0]
+    wrong = copy.deepcopy(secret)
+    wrong["stringData"]["password"] = 5
+    problems = function.schemas_valid(Inventory([Item(wrong, "program")]), installed[1])
+    assert any("stringData.password" in problem for problem in problems)

@@ -28,7 +28,7 @@ from tests.cluster.conftest import (
     release,
     secret_by_object_name,
 )
-from tests.conftest import base_config, full_config, refs_path, run
+from tests.conftest import base_config, full_config, refs_path, run, shared_run
 from verify import checks
 from verify.evaluate import Evaluation
 from verify.leaks import find_leaks
@@ -246,7 +246,7 @@ def test_an_external_infisical_without_an_identity_syncs_nothing_and_a_step_says
     config = base_config()
     for key, value in EXTERNAL_INFISICAL.items():
         config.set(key, value)
-    evaluation = run(config)
+    evaluation = shared_run(config)
     assert evaluation.error is None, evaluation.error
     for type_token in (STORE, EXTERNAL_SECRET, CONNECTION, AUTH, STATIC_SECRET, JOB):
         assert evaluation.by_type(type_token) == []
@@ -366,7 +366,7 @@ def test_each_release_switches_off(flag: str, releases_off: int) -> None:
     config.set(flag, False)
     if flag == "installInfisical":
         config.set("infisicalApiUrl", "https://infisical.example.com")
-    evaluation = run(config)
+    evaluation = shared_run(config)
     assert evaluation.error is None, evaluation.error
     assert len(evaluation.by_type(RELEASE)) == len(charts.ALL) - releases_off
     assert checks.run_all(evaluation) == [] and find_leaks(evaluation) == []

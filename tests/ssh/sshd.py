@@ -7,10 +7,16 @@ tmpfs (sshd's privilege separation directory) and /usr/local/bin holds the fake 
 systemctl). So the program's commands run as root against /etc/bifrost, and nothing they or sshd do can
 reach the machine's real /etc, /run or /usr/local/bin. What lands in /etc/bifrost is read back through
 the temp dir mounted there.
+
+Each step is its own SSH session (its own exec request or SFTP subsystem, stdin and exit status), carried by one
+shared connection per pinned host key (OpenSSH's ControlMaster): the key exchange, the host key check and the
+login happen once per key, not once per step, which was most of these tests' time. A connection that pins
+another key is a new connection with its own host key check (`test_another_host_key_is_refused...`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shlex
 import shutil
@@ -146,6 +152,9 @@ class Sshd:
                 time.sleep(0.05)
 
     def stop(self) -> None:
+        for path in (self.work / "client").glob("mux-*"):
+            subprocess.run(["ssh", "-o", f"ControlPath={path}", "-O", "exit", "127.0.0.1"], capture_output=True,
+                           timeout=10, check=False)
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
@@ -160,8 +169,14 @@ class Sshd:
         path.write_text(f"[127.0.0.1]:{self.port} {host_key}\n")
         return path
 
+    def control_path(self, host_key: str) -> Path:
+        """The shared connection of every session that pins this host key (one per key, never across keys)."""
+        return self.work / "client" / f"mux-{hashlib.sha256(host_key.encode()).hexdigest()[:16]}"
+
     def _options(self, host_key: str) -> list[str]:
-        return ["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", "IdentitiesOnly=yes",
+        return ["-o", "ControlMaster=auto", "-o", f"ControlPath={self.control_path(host_key)}",
+                "-o", "ControlPersist=yes", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
+                "-o", "IdentitiesOnly=yes",
                 "-o", f"UserKnownHostsFile={self.known_hosts(host_key)}", "-o", "GlobalKnownHostsFile=/dev/null",
                 "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR", "-i", str(self.identity),
                 "-F", "/dev/null", "-o", f"Port={self.port}"]

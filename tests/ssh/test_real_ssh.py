@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives import serialization
 
 from components.bifrost import blueprint
 from components.secrets_registry import BY_KEY
-from tests.bifrost_stack.harness import Stack
+from fakes.bifrost.harness import Stack
 from tests.conftest import full_config, run
 from tests.ssh.sshd import Session, Sshd, skip_without_sshd
 from verify import canaries

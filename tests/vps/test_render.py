@@ -91,7 +91,7 @@ def test_digest_text_is_order_free_and_delimited() -> None:
 
 
 def test_rendered_files_match_the_compose_contract() -> None:
-    from tests.bifrost_stack import contract
+    from fakes.bifrost import contract
 
     values = nasty_values()
     rendered_paths = {f.path for f in render.SECRET_FILES} | {render.DOTENV_PATH}

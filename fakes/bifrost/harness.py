@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from tests.bifrost_stack import contract
+from fakes.bifrost import contract
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BIFROST_SOURCE = PROJECT_ROOT / "cloud" / "bifrost"
@@ -79,7 +79,7 @@ SECRET_VALUES: dict[str, str] = {
 
 
 def rendered_files(proxy: bool = False, agent: bool = False) -> dict[str, str]:
-    """What Pulumi writes next to the shipped files (per tests/bifrost_stack/contract.py), with
+    """What Pulumi writes next to the shipped files (per fakes/bifrost/contract.py), with
     canaries for secrets."""
     values = {**PLAIN_VALUES, **SECRET_VALUES}
     files = {contract.DOTENV: env_text({key: values[key] for key in contract.DOTENV_KEYS})}

@@ -1,0 +1,149 @@
+"""The cache of rendered chart output: a warm render needs no Helm, and nothing secret is ever stored."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.cluster import charts
+from verify import rendering
+from verify.mocks import SECRET_SIG, SECRET_SIG_KEY
+
+DEMO = dataclasses.replace(charts.VALKEY, key="demo", chart="demo", version="0.1.0", release_name="demo",
+                           namespace="demo")
+TOKEN = "Canary-render-cache-token-5f1e2d3c4b"
+CONFIG_MAP = """apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: demo
+  annotations:
+    digest: {{ .Values.digest | quote }}
+data:
+  plain: {{ .Values.plain | quote }}
+  encoded: {{ .Values.encoded | default "" | b64enc | quote }}
+"""
+SECRET = """{{- if .Values.secretData }}
+apiVersion: v1
+kind: Secret
+metadata:
+  name: demo
+stringData:
+  password: {{ .Values.secretData | quote }}
+{{- end }}
+"""
+
+
+def marked(value: str) -> dict[str, str]:
+    return {SECRET_SIG_KEY: SECRET_SIG, "value": value}
+
+
+@pytest.fixture
+def chart(tmp_path: Path) -> Path:
+    """A small chart of our own, in a chart cache folder of its own."""
+    directory = tmp_path / "charts" / DEMO.source_name
+    (directory / "templates").mkdir(parents=True)
+    (directory / "Chart.yaml").write_text("apiVersion: v2\nname: demo\nversion: 0.1.0\n")
+    (directory / "values.yaml").write_text("digest: ''\nplain: ''\nencoded: ''\nsecretData: ''\n")
+    (directory / "templates" / "configmap.yaml").write_text(CONFIG_MAP)
+    (directory / "templates" / "secret.yaml").write_text(SECRET)
+    return directory
+
+
+def render(chart: Path, cache: Path, values: dict[str, Any], forbidden: tuple[str, ...] = ()
+           ) -> rendering.RenderedRelease:
+    release = rendering.render(DEMO, values, directories=[chart.parent], forbidden=forbidden, cache=cache)
+    assert release.rendered, release.detail
+    return release
+
+
+def stored(cache: Path) -> list[str]:
+    return [path.read_text() for path in sorted(cache.rglob("*.json"))]
+
+
+def no_helm(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: Any) -> tuple[str, ...]:
+        raise AssertionError("Helm was called for an output the cache holds")
+
+    monkeypatch.setattr(rendering, "_render_texts", refuse)
+
+
+def test_a_warm_render_reads_the_stored_output_without_helm(chart: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "rendered"
+    cold = render(chart, cache, {"plain": "hello"})
+    assert len(stored(cache)) == 1
+    no_helm(monkeypatch)
+    warm = render(chart, cache, {"plain": "hello"})
+    assert warm.objects == cold.objects
+    assert warm.objects[0]["data"]["plain"] == "hello"
+    warm.objects[0]["data"]["plain"] = "changed"  # each reader gets its own objects
+    assert render(chart, cache, {"plain": "hello"}).objects == cold.objects
+
+
+def test_other_values_or_another_chart_file_render_again(chart: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "rendered"
+    render(chart, cache, {"plain": "one"})
+    assert render(chart, cache, {"plain": "two"}).objects[0]["data"]["plain"] == "two"
+    assert len(stored(cache)) == 2
+    changed = tmp_path / "other" / DEMO.source_name
+    changed.parent.mkdir()
+    import shutil
+
+    shutil.copytree(chart, changed)
+    (changed / "templates" / "configmap.yaml").write_text(CONFIG_MAP.replace("plain:", "renamed:"))
+    again = rendering.render(DEMO, {"plain": "one"}, directories=[changed.parent], cache=cache)
+    assert again.objects[0]["data"]["renamed"] == "one"
+
+
+def test_the_key_names_chart_values_release_and_renderer(chart: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    key = rendering.render_key(chart, {"plain": "x"}, "demo", "demo")
+    assert key != rendering.render_key(chart, {"plain": "y"}, "demo", "demo")
+    assert key != rendering.render_key(chart, {"plain": marked("x")}, "demo", "demo")
+    assert key != rendering.render_key(chart, {"plain": "x"}, "other", "demo")
+    assert key != rendering.render_key(chart, {"plain": "x"}, "demo", "other")
+    monkeypatch.setattr(rendering, "_renderer_version", lambda: "0.0.0")
+    assert key != rendering.render_key(chart, {"plain": "x"}, "demo", "demo")
+
+
+def test_a_secret_marked_value_is_never_stored_and_comes_back_on_reading(
+        chart: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "rendered"
+    values = {"digest": marked(TOKEN), "plain": "visible"}
+    cold = render(chart, cache, values)
+    assert cold.objects[0]["metadata"]["annotations"]["digest"] == TOKEN
+    (text,) = stored(cache)
+    assert TOKEN not in text and "visible" in text
+    no_helm(monkeypatch)
+    assert render(chart, cache, values).objects == cold.objects
+
+
+@pytest.mark.parametrize("values", [
+    {"encoded": marked(TOKEN)},  # the secret's base64 stays after its text is taken out
+    {"plain": TOKEN},  # a canary outside any marker (a leak the check reports): never written to the disk
+    {"secretData": "generated-or-not"},  # a rendered Secret's values
+], ids=["base64 of a secret", "canary", "Secret data"])
+def test_an_output_holding_a_secret_is_not_stored(chart: Path, tmp_path: Path, values: dict[str, Any]) -> None:
+    cache = tmp_path / "rendered"
+    release = render(chart, cache, values, forbidden=(TOKEN,))
+    assert release.objects, "rendered all the same"
+    assert stored(cache) == []
+
+
+def test_the_guard_itself_finds_each_form(chart: Path, tmp_path: Path) -> None:
+    """The refusals above come from the guard, not from the renderer: the same outputs with nothing forbidden
+    are stored."""
+    cache = tmp_path / "rendered"
+    render(chart, cache, {"plain": TOKEN})
+    render(chart, cache, {"encoded": "not-secret-at-all"})
+    texts = stored(cache)
+    assert any(TOKEN in text for text in texts)
+    assert any(base64.b64encode(b"not-secret-at-all").decode() in text for text in texts)
+
+
+def test_no_cache_always_renders(chart: Path, tmp_path: Path) -> None:
+    release = rendering.render(DEMO, {"plain": "x"}, directories=[chart.parent], cache=None)
+    assert release.rendered and not list(tmp_path.rglob("*.json"))
