@@ -1,7 +1,7 @@
 """The one place that touches private internals of the pinned Pulumi SDKs.
 
 Each function wraps one private name, so an SDK upgrade that moves or changes it breaks here, and
-`tests/test_sdk_internals.py` names the pinned version that the wrapper was read against:
+`tests/components/test_sdk_internals.py` names the pinned version that the wrapper was read against:
 - `secret_config_keys`: `pulumi.runtime.config._SECRET_KEYS` (pulumi 3.272.0, pulumi/runtime/config.py), the
   keys the engine marks secret. The public `is_config_secret(k)` answers for one key; the config model needs
   the whole set to find a secret stored in plaintext and an encrypted key it does not know.

@@ -30,8 +30,8 @@ def sources() -> list[Path]:
 
 
 @pytest.mark.parametrize("source", [
-    "import tests.bifrost_stack.harness",
-    "from tests.bifrost_stack.harness import Stack",
+    "import tests.cloud.bifrost.harness",
+    "from tests.cloud.bifrost.harness import Stack",
     "from tests import conftest",
     "def f():\n    import tests\n",
 ])

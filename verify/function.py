@@ -1,7 +1,8 @@
 """Checks of function on the inventory: would the objects of a real install work together?
 
-Each check returns a list of problems and can fail on exactly the defect it names (tests/cluster/test_function.py
-shows each one failing). They read rendered manifests, not the program's intentions.
+Each check returns a list of problems and can fail on exactly the defect it names
+(tests/components/cluster/test_function.py shows each one failing). They read rendered manifests, not the
+program's intentions.
 """
 
 from __future__ import annotations

@@ -298,16 +298,32 @@ run_child() {
   return "$rc"
 }
 
+any_alive() {
+  local pid
+  for pid in "$@"; do
+    if kill -0 "$pid" 2>/dev/null; then return 0; fi
+  done
+  return 1
+}
+
 # on_signal NAME CODE: pass the signal on to the running child, give it a moment to stop, then exit.
 on_signal() {
-  local name="$1" code="$2" waited=0
+  local name="$1" code="$2" waited=0 children
   trap '' INT TERM HUP
-  if [[ -n "$child_pid" ]] && kill -s "$name" "$child_pid" 2>/dev/null; then
-    while kill -0 "$child_pid" 2>/dev/null && ((waited < 100)); do
+  # Every job of this shell, not only child_pid: a signal that lands between run_child's `&` and its
+  # `child_pid=$!` finds child_pid empty while the child already runs (and would keep stdout open).
+  children="$(jobs -p)"
+  children="${children:-$child_pid}"
+  if [[ -n "$children" ]]; then
+    # shellcheck disable=SC2086 # one PID per word
+    kill -s "$name" $children 2>/dev/null || true
+    # shellcheck disable=SC2086
+    while any_alive $children && ((waited < 100)); do
       sleep 0.1
       waited=$((waited + 1))
     done
-    kill -s KILL "$child_pid" 2>/dev/null || true
+    # shellcheck disable=SC2086
+    kill -s KILL $children 2>/dev/null || true
   fi
   error "interrupted by SIG${name}${step_name:+ during step ${step_name}}; nothing is half-written: run it again"
   exit "$code"

@@ -4,7 +4,7 @@
 `pulumi preview`, `pulumi up` and offline check. The program needs only the provider, the DNS record
 and the zone lookup, so these register exactly what the typed classes of pulumi-cloudflare 6.23.1 register
 (`provider.py`, `dns_record.py`, `get_zone.py`): the same type tokens, property names, default options,
-secret outputs and alias. tests/dns/test_cloudflare_sdk.py compares both registrations under the mocks.
+secret outputs and alias. tests/components/dns/test_cloudflare_sdk.py compares both registrations under the mocks.
 """
 
 from __future__ import annotations
