@@ -19,6 +19,7 @@ class FormatRule:
     name: str
     description: str
     check: Callable[[str], bool]
+    read_from_file: bool = False  # a multi-line value: the operator sets it from a file, not typed on the line
 
     def accepts(self, value: str) -> bool:
         return self.check(value)
@@ -84,6 +85,6 @@ UUID = FormatRule("uuid", "a UUID such as 3f2b8c4e-1d2a-4b5c-9e8f-0a1b2c3d4e5f",
 BCRYPT_HASH = FormatRule("bcrypt-hash", "a bcrypt hash ($2a$/$2b$/$2y$, cost 10-14)",
                          _pattern(r"\$2[aby]\$1[0-4]\$[./A-Za-z0-9]{53}"))
 OPENSSH_PRIVATE_KEY = FormatRule("openssh-private-key", "an OpenSSH private key (ed25519), PEM-armoured",
-                                 _openssh_private_key)
+                                 _openssh_private_key, read_from_file=True)
 KUBECONFIG = FormatRule("kubeconfig", "a kubeconfig YAML document with clusters, users and contexts",
-                        _kubeconfig)
+                        _kubeconfig, read_from_file=True)

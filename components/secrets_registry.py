@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from enum import Enum
 
 from components import formats
+from components.config_commands import PROJECT, config_set, full_key
 from components.formats import FormatRule
 
-PROJECT = "homelab-secrets"
+__all__ = ["PROJECT"]  # re-exported: the registry's readers name the namespace with its secrets
 
 
 class Scope(Enum):
@@ -79,16 +80,16 @@ class SecretSpec:
 
     @property
     def full_key(self) -> str:
-        return f"{PROJECT}:{self.config_key}"
+        return full_key(self.config_key)
 
     @property
     def generation_key(self) -> str:
         return f"{self.config_key}Generation"
 
     def set_command(self) -> str:
-        if self.format.name in ("kubeconfig", "openssh-private-key"):
-            return f"pulumi config set --secret {self.full_key} < <file>"
-        return f"pulumi config set --secret {self.full_key} '<{self.config_key}>'"
+        if self.format.read_from_file:
+            return config_set(self.config_key, secret=True, from_file=True)
+        return config_set(self.config_key, f"'<{self.config_key}>'", secret=True)
 
 
 

@@ -630,8 +630,9 @@ main() {
   ensure_proxy_token
   optional_stage netbird-proxy proxy "run bootstrap.sh again: it issues the proxy token" \
     "$issued_proxy_env" env/netbird-proxy.env
+  # The program's own text for this key (SecretSpec.set_command of NETBIRD_SETUP_KEY); a test compares them.
   optional_stage netbird-agent agent \
-    "pulumi config set --secret homelab-secrets:netbirdSetupKey '<setup-key>' && pulumi up" env/netbird-agent.env
+    "pulumi config set --secret homelab-secrets:netbirdSetupKey '<netbirdSetupKey>' && pulumi up" env/netbird-agent.env
   log "done: the Bifrost stack is up ($((SECONDS - run_started))s)"
 }
 

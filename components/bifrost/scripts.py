@@ -5,6 +5,8 @@ from __future__ import annotations
 import shlex
 
 from components.bifrost.cloud_init import BIFROST_DIR, HARDENING_PATH
+from components.config_commands import config_set, full_key
+from components.secrets_registry import NETBIRD_STORE_KEY
 
 EXIT_KEY_CHANGE_REFUSED = 3
 
@@ -14,9 +16,8 @@ if [ -s "$target" ]; then
   new_key=$(grep -m1 -E '^[[:space:]]+encryptionKey:' "$tmp" || true)
   if [ -n "$old_key" ] && [ "$old_key" != "$new_key" ]; then
     echo "refusing to replace the NetBird store encryption key in $target: NetBird's database is encrypted \
-with the current key and every peer would be lost. Keep the key (pulumi config set --secret \
-homelab-secrets:netbirdStoreKey '<current NB_DATA_STORE_KEY>'), or set homelab-secrets:allowDataKeyChange \
-true to replace it on purpose." >&2
+with the current key and every peer would be lost. Keep the key ({keep}), or set {allow} true to replace it \
+on purpose." >&2
     exit {code}
   fi
 fi
@@ -29,7 +30,9 @@ def write_file(relative_path: str, guard_store_key: bool = False, allow_key_chan
     target = f"{base_dir}/{relative_path}"
     guard = ""
     if guard_store_key and not allow_key_change:
-        guard = _STORE_KEY_GUARD.replace("{code}", str(EXIT_KEY_CHANGE_REFUSED))
+        keep = config_set(NETBIRD_STORE_KEY.config_key, "'<current NB_DATA_STORE_KEY>'", secret=True)
+        guard = (_STORE_KEY_GUARD.replace("{code}", str(EXIT_KEY_CHANGE_REFUSED)).replace("{keep}", keep)
+                 .replace("{allow}", full_key("allowDataKeyChange")))
     return (
         "set -eu\n"
         "umask 077\n"

@@ -8,6 +8,7 @@ import pulumi_hcloud as hcloud
 from components.bifrost.cloud_init import render_user_data
 from components.bootstrap_secrets import BootstrapSecrets, KeyPair
 from components.config.model import Settings
+from components.config_commands import config_set, full_key
 from components.secret_output import secret
 from components.secrets_registry import HCLOUD_TOKEN, SSH_DEPLOY_KEY, SSH_HOST_KEY
 
@@ -15,8 +16,8 @@ WORLD = ["0.0.0.0/0", "::/0"]
 # Inputs whose change makes Hetzner replace the server (and lose its Docker volumes). Outside
 # `serverReplacement: replace` they keep their deployed values (ignore_changes), whatever the config says.
 REPLACING_INPUTS = ("userData", "sshKeys", "image", "location")
-REPLACEMENT_STEPS = ("pulumi config set homelab-secrets:serverReplacement unprotect && pulumi up, then "
-                     "pulumi config set homelab-secrets:serverReplacement replace && pulumi up "
+REPLACEMENT_STEPS = (f"{config_set('serverReplacement', 'unprotect')} && pulumi up, then "
+                     f"{config_set('serverReplacement', 'replace')} && pulumi up "
                      "(docs/runbook.md: Replacing the server on purpose; back up the Docker volumes first)")
 PUBLIC_PORTS: tuple[tuple[str, str], ...] = (("tcp", "80"), ("tcp", "443"), ("udp", "3478"))
 SSH_PORT = "22"
@@ -28,7 +29,7 @@ def held_back_changes(wanted: dict[str, str], deployed: dict[str, str | None]) -
     for key, value in wanted.items():
         current = deployed.get(key)
         if current is not None and current != value:
-            steps.append(f"homelab-secrets:{key} is {value!r} but the server runs {current!r}: a new {key} "
+            steps.append(f"{full_key(key)} is {value!r} but the server runs {current!r}: a new {key} "
                          f"means a new server, so the change waits for the deliberate replacement: "
                          f"{REPLACEMENT_STEPS}")
     return steps

@@ -6,16 +6,12 @@ InfisicalStaticSecrets), the ClusterIssuer, Infisical's database Cluster, and th
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from components import durations
 from components.cluster import constants as c
 from components.config.model import AppEntry
 from components.infisical_bootstrap.kube import SecretRef
-
-_DURATION_PART = re.compile(r"([0-9]+)(h|m|s)")
-_SECONDS = {"h": 3600, "m": 60, "s": 1}
-INFISICAL_MIN_RESYNC_SECONDS = 5
 
 
 def bootstrap_metadata(
@@ -29,29 +25,6 @@ def bootstrap_metadata(
         "labels": dict(sorted(labels.items())),
         "annotations": {c.ARGOCD_SYNC_OPTIONS: c.BOOTSTRAP_SYNC_OPTIONS},
     }
-
-
-def seconds(interval: str) -> int:
-    """Seconds of a catalog duration (`60s`, `15m`, `1h30m`); the config model checked its shape."""
-    parts = _DURATION_PART.findall(interval)
-    if not parts or "".join(n + u for n, u in parts) != interval:
-        raise ValueError(f"not a duration like 60s, 15m or 1h: {interval!r}")
-    return sum(int(number) * _SECONDS[unit] for number, unit in parts)
-
-
-def infisical_resync_interval(interval: str) -> str:
-    """The Infisical operator reads one number and one unit (s, m, h, ...), at least 5 seconds.
-
-    A compound catalog duration such as `1h30m` becomes the same span in the largest exact unit (`90m`).
-    """
-    total = seconds(interval)
-    if total < INFISICAL_MIN_RESYNC_SECONDS:
-        raise ValueError(f"the Infisical operator resyncs at most every {INFISICAL_MIN_RESYNC_SECONDS}s, "
-                         f"not every {interval}")
-    for unit in ("h", "m"):
-        if total % _SECONDS[unit] == 0:
-            return f"{total // _SECONDS[unit]}{unit}"
-    return f"{total}s"
 
 
 def remote_key(app: AppEntry, key: str, store_path: str = c.STORE_SECRETS_PATH) -> str:
@@ -114,7 +87,9 @@ def infisical_static_secret(app: AppEntry, project_slug: str, environment_slug: 
     return {
         "infisicalAuthRef": {"name": c.INFISICAL_AUTH, "namespace": c.NS_INFISICAL_OPERATOR},
         "sources": [{"projectSlug": project_slug, "environmentSlug": environment_slug, "secretPath": app.path}],
-        "syncOptions": {"refreshInterval": infisical_resync_interval(app.refresh_interval), "instantUpdates": False},
+        "syncOptions": {
+            "refreshInterval": durations.infisical_resync_interval(app.refresh_interval), "instantUpdates": False,
+        },
         "targets": [{
             "kind": "Secret",
             "name": app.secret_name,

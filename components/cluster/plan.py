@@ -13,11 +13,12 @@ from typing import Protocol
 
 import pulumi
 
-from components.cluster import charts, manifests, values
+from components.cluster import charts, values
 from components.cluster import constants as c
 from components.cluster.charts import ChartPin
 from components.cluster.objects import IdentityRefs, ObjectContext, PlannedObject
 from components.config.model import AppEntry, ClusterSettings, GeneratedKey
+from components.config_commands import config_set
 from components.infisical_bootstrap import manifests as provisioner
 from components.infisical_bootstrap.kube import SecretRef
 from components.infisical_bootstrap.provision import Seed
@@ -132,10 +133,6 @@ class ClusterPlan:
 def synced_secrets(item: PlannedObject) -> list[tuple[str, str]]:
     """(namespace, name) of the Secrets a sync object writes."""
     return list(item.writes)
-
-
-def _config_set(key: str, example: str) -> str:
-    return f"pulumi config set {PROJECT}:{key} {example}"
 
 
 def _infisical_data(secrets: SecretValues, cluster: ClusterSettings) -> Mapping[str, pulumi.Input[str]]:
@@ -314,11 +311,12 @@ def make_plan(cluster: ClusterSettings, authentik_host: str, available: frozense
                    if not value]
         pending.append(
             f"Argo CD OIDC waits for {' and '.join(missing)} (the redirect URI and the Authentik issuer): "
-            + " && ".join(_config_set(key, f"{key.removesuffix('Host')}.example.com") for key in missing)
+            + " && ".join(config_set(key, f"{key.removesuffix('Host')}.example.com") for key in missing)
             + " && pulumi up")
     if cluster.install_argocd and cluster.argocd_host and not cluster.ingress_class:
+        set_class = config_set("ingressClass", "'<class>'")
         pending.append("Argo CD has no Ingress, so its SSO callback is unreachable: name your ingress controller's "
-                       f"class: {_config_set('ingressClass', '<class>')} && pulumi up")
+                       f"class: {set_class} && pulumi up")
 
     releases = tuple(pin for pin in charts.ALL if pin.wanted(cluster))
     planned = planned_objects(cluster, releases, identity)
@@ -352,14 +350,6 @@ def make_plan(cluster: ClusterSettings, authentik_host: str, available: frozense
         pending.append(f"Infisical key {remote} at {path} is supplied by a person: infisical secrets set "
                        f"--projectId <id of project {cluster.project_slug}> --env {cluster.environment_slug} "
                        f"--path {path} {remote}='<value>'")
-    for app in cluster.apps:
-        if app.operator != "infisical-operator":
-            continue
-        try:
-            manifests.infisical_resync_interval(app.refresh_interval)
-        except ValueError as error:
-            problems.append(f"{PROJECT}:apps entry {app.name!r} in {app.namespace}: {error}\n"
-                            "    fix: give it a refreshInterval of at least 5s in Pulumi.<stack>.yaml")
 
     platform = platform_namespaces(releases, [item.namespace for item in planned],
                                    [secret.namespace for secret in bootstrap])

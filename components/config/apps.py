@@ -10,10 +10,12 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from components import durations
 from components.config import fields
 from components.config.model import AppEntry, GeneratedKey
-from components.config.problems import Problem, full_key, path_command, quote_plain
+from components.config.problems import Problem, path_command, quote_plain
 from components.config.reader import Reader
+from components.config_commands import full_key
 
 SYNC_OPERATORS = ("external-secrets", "infisical-operator")
 GENERATED_FORMATS = ("alnum", "hex", "base64")
@@ -134,13 +136,12 @@ def _read_app(e: _Entry, default_operator: str, owned: Owned) -> AppEntry | None
         e.problem("path", f"must be an Infisical folder path like / or /grafana, without . or .. segments "
                   f"({quote_plain(path)})")
     interval = e.text("refreshInterval", "1h")
-    if interval and not fields.is_duration(interval):
-        e.problem("refreshInterval", f"must be a duration like 60s, 15m or 1h ({quote_plain(interval)})")
     operator = e.text("operator", default_operator)
+    interval_problem = durations.problem(interval, infisical_operator=operator == "infisical-operator")
+    if interval_problem and isinstance(e.item.get("refreshInterval", ""), str):  # text() reported a wrong type
+        e.problem("refreshInterval", f"{interval_problem} ({quote_plain(interval)})")
     if operator and operator not in SYNC_OPERATORS:
         e.problem("operator", f"must be one of {', '.join(SYNC_OPERATORS)} ({quote_plain(operator)})")
-    elif operator == "infisical-operator" and fields.is_duration(interval) and fields.duration_seconds(interval) < 5:
-        e.problem("refreshInterval", "must be at least 5s for the Infisical operator")
     pairs = _keys(e)
     generated = _read_generated(e, e.item.get("generate", {}), {remote for _, remote in pairs})
     if generated and path != "/":

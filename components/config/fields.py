@@ -1,6 +1,7 @@
-"""Pure validators of single values: DNS names, emails, networks, Kubernetes names and keys, durations.
+"""Pure validators of single values: DNS names, emails, networks, Kubernetes names and keys.
 
-Each returns whether the value is acceptable (or the parsed value); none reads config or reports.
+Each returns whether the value is acceptable (or the parsed value); none reads config or reports. Durations
+have their own module, `components.durations`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ _LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 _SECRET_DATA_KEY = re.compile(r"[-._a-zA-Z0-9]{1,253}")
 _REMOTE_KEY = re.compile(r"[A-Za-z0-9_.\-]{1,256}")
 _PATH_SEGMENT = re.compile(r"[A-Za-z0-9_.\-]+")
-_DURATION = re.compile(r"([0-9]+(s|m|h))+")
 _EMAIL_LOCAL = re.compile(r"[A-Za-z0-9_%+\-]+(\.[A-Za-z0-9_%+\-]+)*")
 _ALPHA_TLD = re.compile(r"[a-z]{2,63}")
 GROUP_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.\-]{0,62}")  # no comma or quote: Argo CD's RBAC is CSV
@@ -103,12 +103,3 @@ def is_infisical_path(value: str) -> bool:
         return False
     segments = value[1:].split("/")
     return all(_PATH_SEGMENT.fullmatch(s) is not None and s not in (".", "..") for s in segments)
-
-
-def is_duration(value: str) -> bool:
-    return _DURATION.fullmatch(value) is not None
-
-
-def duration_seconds(interval: str) -> int:
-    units = {"s": 1, "m": 60, "h": 3600}
-    return sum(int(number) * units[unit] for number, unit in re.findall(r"([0-9]+)([smh])", interval))

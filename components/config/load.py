@@ -18,11 +18,12 @@ from components.config.cluster import read_cluster, read_installs
 from components.config.dns import read_dns
 from components.config.identity import read_identity
 from components.config.model import Settings
-from components.config.problems import ConfigError, Problem, full_key, remove_command
+from components.config.problems import ConfigError, Problem, remove_command
 from components.config.raw import RawConfig
 from components.config.reader import Reader
 from components.config.secrets import read_secrets
 from components.config.shared import read_areas, read_shared
+from components.config_commands import full_key
 from components.secrets_registry import PROJECT, SECRETS
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from components.secrets_registry import PROJECT
+from components.config_commands import config_set, full_key
 
 
 @dataclass(frozen=True)
@@ -34,17 +34,13 @@ def render_problems(problems: list[Problem]) -> str:
     return "\n".join([header, *(f"  - {p.render()}" for p in problems)])
 
 
-def full_key(key: str) -> str:
-    return f"{PROJECT}:{key}"
-
-
 def set_command(key: str, example: str) -> str:
-    return f"pulumi config set {full_key(key)} {example}"
+    return config_set(key, example)
 
 
 def path_command(path: str, value: str) -> str:
     """`pulumi config set --path`, for one entry of a list or mapping setting: `path` is e.g. `apps[3].name`."""
-    return f"pulumi config set --path '{full_key(path)}' {value}"
+    return config_set(path, value, path=True)
 
 
 def remove_command(key: str) -> str:

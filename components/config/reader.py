@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 
 from components.config import fields, schema
-from components.config.problems import Problem, full_key, path_command, quote_plain, set_command, stack_file
+from components.config.problems import Problem, path_command, quote_plain, set_command, stack_file
 from components.config.raw import RawConfig
+from components.config_commands import full_key
 
 # YAML 1.2, as the Pulumi CLI reads stack files (see verify/stackconfig.py), types only these as booleans:
 # `yes`, `no`, `on` and `off` arrive as the strings they are.

@@ -15,6 +15,7 @@ from typing import Any
 
 import pulumi
 
+from components.config_commands import config_set, full_key
 from components.secret_output import secret
 
 PACKAGE = "cloudflare"
@@ -79,7 +80,7 @@ def _zone_id(zone: str, found: Any) -> str:
     identifier = found.get("id") if isinstance(found, dict) else None
     if not identifier:
         raise pulumi.RunError(
-            f"homelab-secrets:dnsZone: Cloudflare has no zone named {zone} that cloudflareApiToken can read\n"
+            f"{full_key('dnsZone')}: Cloudflare has no zone named {zone} that cloudflareApiToken can read\n"
             "    fix: give the token Zone:Read and DNS:Edit on that zone, or set the zone's name: "
-            "pulumi config set homelab-secrets:dnsZone example.com")
+            + config_set("dnsZone", "example.com"))
     return str(identifier)

@@ -12,6 +12,7 @@ import signal
 
 import pytest
 
+from components.secrets_registry import NETBIRD_SETUP_KEY
 from fakes.bifrost.harness import Result, Stack
 
 PREFLIGHT = ["compose version", "info", "compose config"]
@@ -28,8 +29,8 @@ ISSUE_PROXY_TOKEN = "exec netbird-server"
 TAIL = [ISSUE_PROXY_TOKEN, START_PROXY, SKIP_AGENT]
 HAPPY: list[str] = [*PREFLIGHT, EDGE, AUTHENTIK, TOKEN, NETBIRD, *TAIL]
 
-AGENT_NEXT_STEP = ("next step: pulumi config set --secret homelab-secrets:netbirdSetupKey '<setup-key>' "
-                   "&& pulumi up")
+# bootstrap.sh holds this text as a literal: the run must print exactly the program's command for the key.
+AGENT_NEXT_STEP = f"next step: {NETBIRD_SETUP_KEY.set_command()} && pulumi up"
 
 
 def check(result: Result, stack: Stack, code: int, sequence: list[str]) -> None:
