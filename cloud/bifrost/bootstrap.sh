@@ -19,7 +19,8 @@
 #   0  the stack is up
 #   1  unexpected internal error
 #   2  preflight failed: bad arguments, docker or docker compose missing, docker daemon unreachable
-#      or older than 25, a required file missing, empty or not mode 0600, an unrendered ${...} in netbird/config.yaml,
+#      or older than 25, the list of rendered files ($BIFROST_DIR/rendered-files) missing or malformed, a file
+#      it names missing or not mode 0600 (a required one empty), an unrendered ${...} in netbird/config.yaml,
 #      or a compose file that does not validate
 #   3  a stage failed: a service unhealthy, exited, or not ready within --stage-timeout
 #   4  the Authentik API token could not be ensured
@@ -60,19 +61,11 @@ readonly issued_proxy_env="env/netbird-proxy-issued.env"
 readonly proxy_token_name="bifrost-proxy"
 readonly netbird_server_command=(/go/bin/netbird-server --config /etc/netbird/config.yaml)
 
-# Rendered by Pulumi; each must be mode 0600. The optional ones may be empty.
-readonly secret_files=(
-  .env
-  env/traefik.env
-  env/authentik-postgres.env
-  env/authentik.env
-  env/authentik-worker.env
-  netbird/config.yaml
-)
-readonly optional_secret_files=(
-  env/netbird-proxy.env
-  env/netbird-agent.env
-)
+# The files Pulumi renders here, each mode 0600, are listed by the program itself in this file (no secret):
+# one `required PATH` or `optional PATH` a line; an optional file may be empty.
+readonly rendered_list="rendered-files"
+secret_files=()
+optional_secret_files=()
 # Shipped as they are from the repository.
 readonly shipped_files=(
   docker-compose.yml
@@ -403,6 +396,29 @@ file_mode() {
   stat -c '%a' "$1"
 }
 
+# read_rendered_list: checks the list of rendered files; prints the problem and fails when it is unusable.
+read_rendered_list() {
+  local kind path extra
+  if [[ ! -s "$dir/$rendered_list" ]]; then
+    echo "$rendered_list is missing or empty: pulumi up writes it with the rendered files"
+    return 1
+  fi
+  while read -r kind path extra; do
+    if [[ "$kind" != required && "$kind" != optional ]] || [[ -n "$extra" ]] \
+      || ! [[ "$path" =~ ^[A-Za-z0-9_.][A-Za-z0-9_./-]*$ ]] || [[ "$path" == *..* ]]; then
+      echo "$rendered_list has a line that is not 'required|optional RELATIVE-PATH': run pulumi up again"
+      return 1
+    fi
+  done < "$dir/$rendered_list"
+}
+
+read_rendered_list_into_arrays() {
+  local kind path
+  while read -r kind path; do
+    if [[ "$kind" == required ]]; then secret_files+=("$path"); else optional_secret_files+=("$path"); fi
+  done < "$dir/$rendered_list"
+}
+
 preflight() {
   step_begin preflight
   local -a problems=()
@@ -425,6 +441,11 @@ preflight() {
 
   mode="$(file_mode "$dir")"
   [[ "$mode" == 700 ]] || problems+=("$dir is mode $mode, expected 700")
+  if problem="$(read_rendered_list)"; then
+    read_rendered_list_into_arrays
+  else
+    problems+=("$problem")
+  fi
   for file in "${shipped_files[@]}"; do
     [[ -f "$dir/$file" ]] || problems+=("$file is missing")
   done

@@ -93,6 +93,9 @@ class BifrostFiles(pulumi.ComponentResource):
             lambda digest: render.compose_dotenv(settings.bifrost, digest)))
         uploads.append(self._write(name, render.DOTENV_PATH, "dotenv", dotenv_text, after_mkdirs))
         digests[render.DOTENV_PATH] = self._digest(dotenv_text)
+        listing = pulumi.Output.from_input(render.rendered_list())
+        uploads.append(self._write(name, render.RENDERED_LIST_PATH, "rendered-files", listing, after_mkdirs))
+        digests[render.RENDERED_LIST_PATH] = self._digest(listing)
 
         self.bootstrap = command.remote.Command(
             f"{name}-bootstrap",

@@ -172,4 +172,13 @@ SECRET_FILES: tuple[RenderedFile, ...] = (
 )
 DOTENV_PATH = ".env"
 SUBDIRECTORIES = ("env", "netbird")
+# The list of the files above, which bootstrap.sh reads to check them (its `rendered_list`): no secret.
+RENDERED_LIST_PATH = "rendered-files"
+
+
+def rendered_list() -> str:
+    """`required PATH` or `optional PATH` for each rendered file, the compose `.env` first."""
+    lines = [f"required {DOTENV_PATH}"]
+    lines += [f"{'optional' if f.optional_secret else 'required'} {f.path}" for f in SECRET_FILES]
+    return "".join(line + "\n" for line in lines)
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from components.bifrost import render
 from fakes.bifrost import contract
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -89,6 +90,7 @@ def rendered_files(proxy: bool = False, agent: bool = False) -> dict[str, str]:
         files["env/netbird-proxy.env"] = ""
     if not agent:
         files["env/netbird-agent.env"] = ""
+    files[render.RENDERED_LIST_PATH] = render.rendered_list()
     files[contract.NETBIRD_CONFIG] = (
         "server:\n"
         '  listenAddress: ":80"\n'

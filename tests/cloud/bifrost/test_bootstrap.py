@@ -12,6 +12,7 @@ import signal
 
 import pytest
 
+from components.bifrost import render
 from components.secrets_registry import NETBIRD_SETUP_KEY
 from fakes.bifrost.harness import Result, Stack
 
@@ -236,6 +237,35 @@ def test_missing_secret_file_fails_preflight_with_2(stack: Stack) -> None:
     result = stack.run()
     check(result, stack, 2, PREFLIGHT[:2])
     assert "preflight: env/authentik.env is missing" in result.output
+
+
+def test_preflight_checks_the_files_the_program_lists(stack: Stack) -> None:
+    stack.write_secret(render.RENDERED_LIST_PATH, render.rendered_list() + "required env/extra.env\n")
+    stack.scenario()
+    result = stack.run()
+    check(result, stack, 2, PREFLIGHT[:2])
+    assert "preflight: env/extra.env is missing" in result.output
+
+
+def test_an_optional_file_the_program_lists_may_be_empty(stack: Stack) -> None:
+    stack.write_secret("env/extra.env", "")
+    stack.write_secret(render.RENDERED_LIST_PATH, render.rendered_list() + "optional env/extra.env\n")
+    stack.scenario()
+    check(stack.run(), stack, 0, HAPPY)
+
+
+@pytest.mark.parametrize("listing", [None, "", "required ../../etc/shadow\n", "required /etc/shadow\n",
+                                     "needed .env\n", "required .env extra\n"])
+def test_a_missing_or_malformed_list_of_rendered_files_fails_preflight_with_2(stack: Stack,
+                                                                             listing: str | None) -> None:
+    if listing is None:
+        (stack.directory / render.RENDERED_LIST_PATH).unlink()
+    else:
+        stack.write_secret(render.RENDERED_LIST_PATH, listing)
+    stack.scenario()
+    result = stack.run()
+    check(result, stack, 2, PREFLIGHT[:2])
+    assert f"preflight: {render.RENDERED_LIST_PATH} " in result.output
 
 
 def test_world_readable_secret_file_fails_preflight_with_2(stack: Stack) -> None:

@@ -42,7 +42,8 @@ def changed(before: Evaluation, after: Evaluation) -> set[str]:
 def test_bootstrap_depends_on_every_upload(full_evaluation: Evaluation) -> None:
     bootstrap = full_evaluation.one(COMMAND, "bifrost-files-bootstrap")
     uploads = [r for r in remote(full_evaluation) if "-file-" in r.name or r.type == COPY]
-    assert len(file_writers(full_evaluation)) == len(render.SECRET_FILES) + 2  # + the compose .env, the blueprint
+    # + the compose .env, the blueprint, the list of rendered files
+    assert len(file_writers(full_evaluation)) == len(render.SECRET_FILES) + 3
     assert uploads
     missing = [r.name for r in uploads if r.urn not in bootstrap.all_dependencies()]
     assert missing == []
@@ -90,6 +91,9 @@ def test_secret_files_travel_as_secret_stdin(full_evaluation: Evaluation) -> Non
         stdin = registration.inputs["stdin"]
         if "netbird-proxy" in registration.name or "netbird-agent" in registration.name:
             continue  # optional: set in the full config, checked below
+        if registration.name == "bifrost-files-file-rendered-files":
+            assert stdin == render.rendered_list()  # the list of paths, no secret
+            continue
         assert is_secret_marker(stdin), registration.name
 
 
@@ -97,7 +101,8 @@ def test_bootstrap_triggers_are_secret_digests(full_evaluation: Evaluation) -> N
     bootstrap = full_evaluation.one(COMMAND, "bifrost-files-bootstrap")
     triggers = bootstrap.inputs["triggers"]
     secret_triggers = [t for t in triggers if is_secret_marker(t)]
-    assert len(secret_triggers) == len(render.SECRET_FILES) + 2  # + the compose .env, the blueprint
+    # + the compose .env, the blueprint, the list of rendered files
+    assert len(secret_triggers) == len(render.SECRET_FILES) + 3
     for trigger in secret_triggers:
         assert len(unwrap(trigger)) == 64
     assert bootstrap.inputs["create"] == "bash /etc/bifrost/bootstrap.sh --stage-timeout 300"

@@ -100,6 +100,16 @@ def test_rendered_files_match_the_compose_contract() -> None:
         if rendered.path in contract.ENV_FILES:
             assert tuple(parse(rendered.render(SETTINGS, values))) == contract.ENV_FILES[rendered.path]
     assert {f.path for f in render.SECRET_FILES if f.optional_secret} == set(contract.OPTIONAL_ENV_FILES)
+
+
+def test_the_list_bootstrap_reads_names_every_rendered_file_once() -> None:
+    from fakes.bifrost import contract
+
+    lines = [line.split(" ") for line in render.rendered_list().splitlines()]
+    assert [path for _, path in lines] == [render.DOTENV_PATH, *(f.path for f in render.SECRET_FILES)]
+    assert {path for kind, path in lines if kind == "optional"} == set(contract.OPTIONAL_ENV_FILES)
+    assert {path for kind, path in lines if kind == "required"} == set(contract.RENDERED_FILES) - set(
+        contract.OPTIONAL_ENV_FILES)
     assert tuple(parse(render.compose_dotenv(SETTINGS, "00"))) == contract.DOTENV_KEYS
 
 
