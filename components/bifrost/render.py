@@ -31,7 +31,8 @@ from components.secrets_registry import (
 COMPOSE_PROJECT = "bifrost"
 NETBIRD_LISTEN_ADDRESS = ":80"  # Traefik terminates TLS and forwards HTTP and h2c gRPC
 NETBIRD_DATA_DIR = "/var/lib/netbird/"
-TRAEFIK_ADDRESS = "172.30.0.10/32"  # Traefik's fixed address on the compose network (docker-compose.yml)
+# Traefik's fixed address on the compose network: docker-compose.yml reads it from the compose `.env`.
+TRAEFIK_ADDRESS = "172.30.0.10"
 
 Values = Mapping[SecretSpec, str]  # each secret the file is made of, in plain text (inside an apply only)
 Renderer = Callable[[BifrostSettings, Values], str]
@@ -135,7 +136,7 @@ def netbird_config(settings: BifrostSettings, values: Values) -> str:
                 "owner": {"email": settings.admin_email, "password": values[NETBIRD_OWNER_PASSWORD_HASH]},
             },
             "store": {"engine": "sqlite", "dsn": "", "encryptionKey": values[NETBIRD_STORE_KEY]},
-            "reverseProxy": {"trustedHTTPProxies": [TRAEFIK_ADDRESS]},
+            "reverseProxy": {"trustedHTTPProxies": [f"{TRAEFIK_ADDRESS}/32"]},
         }
     }
     return yaml.safe_dump(document, sort_keys=False, width=1000)
@@ -149,6 +150,7 @@ def compose_dotenv(settings: BifrostSettings, netbird_config_digest: str) -> str
         ("NETBIRD_HOST", settings.netbird_host),
         ("ACME_EMAIL", settings.acme_email),
         ("NETBIRD_CONFIG_DIGEST", netbird_config_digest),
+        ("TRAEFIK_ADDRESS", TRAEFIK_ADDRESS),
     ])
 
 

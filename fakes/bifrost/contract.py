@@ -8,7 +8,8 @@ from __future__ import annotations
 
 # Compose interpolation only: no secret may ever go here.
 DOTENV = ".env"
-DOTENV_KEYS = ("COMPOSE_PROJECT_NAME", "AUTHENTIK_HOST", "NETBIRD_HOST", "ACME_EMAIL", "NETBIRD_CONFIG_DIGEST")
+DOTENV_KEYS = ("COMPOSE_PROJECT_NAME", "AUTHENTIK_HOST", "NETBIRD_HOST", "ACME_EMAIL", "NETBIRD_CONFIG_DIGEST",
+               "TRAEFIK_ADDRESS")
 
 AUTHENTIK_KEYS = (
     "AUTHENTIK_SECRET_KEY",

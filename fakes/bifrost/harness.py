@@ -65,6 +65,7 @@ PLAIN_VALUES: dict[str, str] = {
     "NETBIRD_HOST": NETBIRD_HOST,
     "ACME_EMAIL": "ops@example.com",
     "NETBIRD_CONFIG_DIGEST": "0123456789abcdef",
+    "TRAEFIK_ADDRESS": render.TRAEFIK_ADDRESS,
     "POSTGRES_DB": "authentik",
     "POSTGRES_USER": "authentik",
     "AUTHENTIK_POSTGRESQL__HOST": "authentik-postgres",

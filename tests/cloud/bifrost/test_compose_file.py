@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from functools import cache
@@ -11,8 +12,11 @@ import jsonschema
 import pytest
 import yaml
 
+from components.bifrost import render
 from fakes.bifrost import contract
 from fakes.bifrost.harness import BIFROST_SOURCE
+from tests.components.bifrost.compose_dotenv_reader import parse
+from tests.components.bifrost.test_render import SETTINGS
 from tests.conftest import refs_path
 
 COMPOSE_FILE = BIFROST_SOURCE / "docker-compose.yml"
@@ -220,9 +224,20 @@ def test_healthchecks_exist_where_compose_waits_on_health() -> None:
     assert "healthcheck" not in services()["netbird-server"]
 
 
-def test_traefik_is_the_only_trusted_proxy() -> None:
-    traefik_ip = services()["traefik"]["networks"]["bifrost"]["ipv4_address"]
-    assert services()["netbird-proxy"]["environment"]["NB_PROXY_TRUSTED_PROXIES"] == traefik_ip
-    network = compose()["networks"]["bifrost"]["ipam"]["config"][0]
-    assert traefik_ip.startswith(network["subnet"].rsplit(".", 1)[0] + ".")
-    assert int(traefik_ip.rsplit(".", 1)[1]) < int(network["ip_range"].split("/")[0].rsplit(".", 1)[1])
+def interpolated(dotenv: dict[str, str]) -> dict[str, Any]:
+    """The compose file as compose reads it with this `.env`: `${NAME}` and `${NAME:?message}` replaced."""
+    text = re.sub(r"(?<!\$)\$\{(\w+)(:\?[^}]*)?\}", lambda m: dotenv[m[1]], COMPOSE_FILE.read_text())
+    document: dict[str, Any] = yaml.safe_load(text)
+    return document
+
+
+def test_traefik_is_the_only_trusted_proxy_and_its_address_comes_from_the_rendered_dotenv() -> None:
+    dotenv = dict(parse(render.compose_dotenv(SETTINGS, "00")))
+    document = interpolated(dotenv)
+    address = document["services"]["traefik"]["networks"]["bifrost"]["ipv4_address"]
+    assert address == render.TRAEFIK_ADDRESS
+    assert document["services"]["netbird-proxy"]["environment"]["NB_PROXY_TRUSTED_PROXIES"] == address
+    assert render.TRAEFIK_ADDRESS not in COMPOSE_FILE.read_text(), "the compose file spells the address itself"
+    (pool,) = document["networks"]["bifrost"]["ipam"]["config"]
+    assert ipaddress.ip_address(address) in ipaddress.ip_network(pool["subnet"])
+    assert ipaddress.ip_address(address) not in ipaddress.ip_network(pool["ip_range"]), "docker could hand it out"

@@ -72,7 +72,7 @@ def test_compose_dotenv_holds_no_secret() -> None:
     text = render.compose_dotenv(SETTINGS, "ab" * 32)
     assert parse(text) == {"COMPOSE_PROJECT_NAME": "bifrost", "AUTHENTIK_HOST": "auth.example.com",
                            "NETBIRD_HOST": "netbird.example.com", "ACME_EMAIL": "ops@example.com",
-                           "NETBIRD_CONFIG_DIGEST": "ab" * 32}
+                           "NETBIRD_CONFIG_DIGEST": "ab" * 32, "TRAEFIK_ADDRESS": render.TRAEFIK_ADDRESS}
 
 
 def test_keyed_digest_is_deterministic_keyed_and_content_bound() -> None:
@@ -114,7 +114,6 @@ def test_the_list_bootstrap_reads_names_every_rendered_file_once() -> None:
 
 
 def test_traefik_is_the_trusted_proxy_of_netbird() -> None:
-    from components.bifrost.delivery import STATIC_DIR
-
-    compose = (STATIC_DIR / "docker-compose.yml").read_text(encoding="utf-8")
-    assert f"ipv4_address: {render.TRAEFIK_ADDRESS.removesuffix('/32')}" in compose
+    config = yaml.safe_load(render.netbird_config(SETTINGS, nasty_values()))
+    assert config["server"]["reverseProxy"]["trustedHTTPProxies"] == [f"{render.TRAEFIK_ADDRESS}/32"]
+    assert dict(parse(render.compose_dotenv(SETTINGS, "00")))["TRAEFIK_ADDRESS"] == render.TRAEFIK_ADDRESS
