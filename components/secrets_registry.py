@@ -1,6 +1,6 @@
 """Every bootstrap secret of the product, declared once.
 
-Rendering, validation, the README's secrets table, the offline check and the leak canaries all read this
+Rendering, validation, the secrets table of docs/reference.md, the offline check and the leak canaries all read this
 registry, so a secret cannot be added in one place and forgotten in another.
 """
 

@@ -1,4 +1,7 @@
-"""The README's table of policies, rendered from the rules (a test keeps the README equal to it)."""
+"""The table of policies in docs/reference.md ("Policy pack"), rendered from the rules.
+
+`python -m verify docs --write` writes it into the page; `python -m verify docs` fails when the page differs.
+"""
 
 from __future__ import annotations
 

@@ -1,13 +1,13 @@
 """Names the cluster side uses: namespaces, Secret names, labels, annotations and API versions.
 
-Declared once so the wiring, the outputs, the offline checks and the README table agree.
+Declared once so the wiring, the outputs, the offline checks and the tables of docs/reference.md agree.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
-# Platform namespaces (each created by the program, kept on delete: see README "The cluster").
+# Platform namespaces (each created by the program, kept on delete: see docs/architecture.md, "The cluster").
 NS_INFISICAL: Final = "infisical"
 NS_EXTERNAL_SECRETS: Final = "external-secrets"
 NS_INFISICAL_OPERATOR: Final = "infisical-operator-system"
