@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from components.bifrost.cloud_init import BIFROST_DIR
 from components.cluster.constants import ESO_API_VERSION
 from policy import firewall
 from policy.firewall import AllowedIngress
@@ -34,7 +35,6 @@ FIREWALL = "hcloud:index/firewall:Firewall"
 HELM_TYPES = frozenset({"kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart"})
 SECRET = "kubernetes:core/v1:Secret"
 
-BIFROST_DIR = "/etc/bifrost"
 # The version the program applies is the one it requires: a chart upgrade that moves the API changes one line.
 ESO_GROUP, ESO_VERSION = ESO_API_VERSION.split("/")
 ESO_KINDS = ("ExternalSecret", "ClusterSecretStore", "SecretStore")
