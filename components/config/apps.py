@@ -68,6 +68,8 @@ class _Entry:
         if not isinstance(value, str):
             self.problem(name, f"must be a string, not {type(value).__name__}")
             return ""
+        if not value:
+            self.problem(name, "is empty")
         return value
 
 
@@ -138,7 +140,7 @@ def _read_app(e: _Entry, default_operator: str, owned: Owned) -> AppEntry | None
     interval = e.text("refreshInterval", "1h")
     operator = e.text("operator", default_operator)
     interval_problem = durations.problem(interval, infisical_operator=operator == "infisical-operator")
-    if interval_problem and isinstance(e.item.get("refreshInterval", ""), str):  # text() reported a wrong type
+    if interval and interval_problem:  # text() reported an empty value or a wrong type
         e.problem("refreshInterval", f"{interval_problem} ({quote_plain(interval)})")
     if operator and operator not in SYNC_OPERATORS:
         e.problem("operator", f"must be one of {', '.join(SYNC_OPERATORS)} ({quote_plain(operator)})")

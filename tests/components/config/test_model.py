@@ -127,6 +127,8 @@ CASES = [
     Case("missing-app-path", app(0, path=None), "homelab-secrets:apps[0].path", "apps[0]"),
     Case("public-key-without-private", plain("sshPublicKey", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI" + "A" * 43),
          "homelab-secrets:sshPrivateKey", "sshPrivateKey"),
+    *(Case(f"empty-app-{field}", app(0, **{field: ""}), f"homelab-secrets:apps[0].{field}", "apps[0]")
+      for field in ("name", "namespace", "target", "path", "refreshInterval", "operator")),
 ]
 
 
