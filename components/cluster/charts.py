@@ -22,6 +22,7 @@ from components.cluster import constants as c
 from components.cluster import custom_resources, runtime, upstream, values
 from components.cluster.context import ReleaseContext
 from components.cluster.objects import ObjectContext, PlannedObject
+from components.config import schema as config_schema
 from components.config.model import ClusterSettings
 
 ValuePath = tuple[str, ...]
@@ -113,7 +114,7 @@ EXTERNAL_SECRETS = ChartPin(
     wanted=lambda cluster: cluster.install_external_secrets,
     workloads=("Deployment/external-secrets", "Deployment/external-secrets-cert-controller",
                "Deployment/external-secrets-webhook"),
-    objects=custom_resources.external_secrets, operator="external-secrets",
+    objects=custom_resources.external_secrets, operator=config_schema.EXTERNAL_SECRETS_OPERATOR,
     controllers=(("ExternalSecret", runtime.from_external_secret),),
     secret_readers=(("ClusterSecretStore", runtime.store_credentials),),
     in_cluster_fields=(("ClusterSecretStore", ("spec", "provider", "infisical", "hostAPI")),))
@@ -126,7 +127,7 @@ INFISICAL_OPERATOR = ChartPin(
     wanted=lambda cluster: cluster.install_infisical_operator,
     # The chart's fullname helper truncates to 15 characters (templates/_helpers.tpl).
     workloads=("Deployment/secrets-operato-controller-manager",),
-    objects=custom_resources.infisical_operator, operator="infisical-operator",
+    objects=custom_resources.infisical_operator, operator=config_schema.INFISICAL_OPERATOR,
     controllers=(("InfisicalStaticSecret", runtime.from_static_secret),),
     secret_readers=(("InfisicalAuth", runtime.auth_credentials),),
     in_cluster_fields=(("InfisicalConnection", ("spec", "address")),))

@@ -15,15 +15,15 @@ from components.config import fields
 from components.config.model import AppEntry, GeneratedKey
 from components.config.problems import Problem, path_command, quote_plain
 from components.config.reader import Reader
+from components.config.schema import EXTERNAL_SECRETS_OPERATOR, INFISICAL_OPERATOR, SYNC_OPERATORS
 from components.config_commands import full_key
 
-SYNC_OPERATORS = ("external-secrets", "infisical-operator")
 GENERATED_FORMATS = ("alnum", "hex", "base64")
 APP_FIELDS = ("name", "namespace", "target", "path", "keys", "refreshInterval", "operator", "generate")
 # Kubernetes' own namespaces: a catalog Secret there would sit beside the control plane's.
 KUBERNETES_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 _FIELD_EXAMPLES = {"name": "grafana", "namespace": "monitoring", "target": "grafana-secret", "path": "/",
-                   "refreshInterval": "1h", "operator": "external-secrets"}
+                   "refreshInterval": "1h", "operator": EXTERNAL_SECRETS_OPERATOR}
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,7 @@ def _read_app(e: _Entry, default_operator: str, owned: Owned) -> AppEntry | None
                   f"({quote_plain(path)})")
     interval = e.text("refreshInterval", "1h")
     operator = e.text("operator", default_operator)
-    interval_problem = durations.problem(interval, infisical_operator=operator == "infisical-operator")
+    interval_problem = durations.problem(interval, infisical_operator=operator == INFISICAL_OPERATOR)
     if interval and interval_problem:  # text() reported an empty value or a wrong type
         e.problem("refreshInterval", f"{interval_problem} ({quote_plain(interval)})")
     if operator and operator not in SYNC_OPERATORS:

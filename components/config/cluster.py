@@ -6,10 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from components.config import fields
-from components.config.apps import SYNC_OPERATORS, Owned, read_apps
+from components.config.apps import Owned, read_apps
 from components.config.model import ClusterSettings
 from components.config.problems import quote_plain, remove_command, set_command
 from components.config.reader import Reader
+from components.config.schema import SYNC_OPERATORS
 from components.config.shared import Shared
 
 ACME_ENVIRONMENTS = ("production", "staging")

@@ -12,6 +12,11 @@ from typing import Final
 
 from components.secrets_registry import SECRETS, Need, Scope, SecretSpec
 
+# The values of a catalog entry's `operator` (and of defaultSyncOperator); each names the chart record that syncs it.
+EXTERNAL_SECRETS_OPERATOR: Final = "external-secrets"
+INFISICAL_OPERATOR: Final = "infisical-operator"
+SYNC_OPERATORS: Final = (EXTERNAL_SECRETS_OPERATOR, INFISICAL_OPERATOR)
+
 
 class _Required:
     def __repr__(self) -> str:
@@ -75,8 +80,8 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("infisicalProjectSlug", "string", "Infisical project slug the sync reads from.", "homelab"),
     SettingSpec("infisicalEnvironment", "string", "Infisical environment slug the sync reads from.", "prod"),
     SettingSpec("defaultSyncOperator", "string",
-                "Operator that syncs catalog apps without their own `operator`: external-secrets or "
-                "infisical-operator.", "external-secrets"),
+                "Operator that syncs catalog apps without their own `operator`: "
+                f"{EXTERNAL_SECRETS_OPERATOR} or {INFISICAL_OPERATOR}.", EXTERNAL_SECRETS_OPERATOR),
     SettingSpec("installExternalSecrets", "boolean", "Install the External Secrets Operator chart.", True),
     SettingSpec("installInfisicalOperator", "boolean", "Install the Infisical secrets-operator chart.", True),
     SettingSpec("installInfisical", "boolean", "Install Infisical (infisical-standalone) with Helm.", True),
