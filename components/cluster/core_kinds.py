@@ -11,6 +11,7 @@ tests/components/cluster/test_untyped_kinds.py registers both under the mocks an
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,8 +21,14 @@ from components import sdk_internals
 from components.secret_output import secret
 
 
+@functools.cache
+def _defaults() -> pulumi.ResourceOptions:
+    # One object for every resource: `ResourceOptions.merge` copies its first argument and changes neither.
+    return sdk_internals.kubernetes_resource_defaults()
+
+
 def _options(opts: pulumi.ResourceOptions | None, **extra: Any) -> pulumi.ResourceOptions:
-    merged = pulumi.ResourceOptions.merge(sdk_internals.kubernetes_resource_defaults(), opts)
+    merged = pulumi.ResourceOptions.merge(_defaults(), opts)
     return pulumi.ResourceOptions.merge(merged, pulumi.ResourceOptions(**extra)) if extra else merged
 
 
