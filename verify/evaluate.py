@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import functools
 import gc
-import logging
 import pathlib
 import runpy
 import sys
@@ -59,16 +58,22 @@ class Evaluation:
         return {r.urn: r for r in self.registrations}
 
 
-class _LogCapture(logging.Handler):
+class RecordingEngine:
+    """The engine's log service: every message the program or the SDK logs, at any severity, in order.
+
+    The SDK's `MockEngine` (pulumi/runtime/mocks.py, pulumi 3.272.0) hands each LogRequest's message to a
+    `logging.Logger`; a catalog app's registrations log four debug lines, and a LogRecord per line was a tenth of
+    an app's evaluation. The messages kept here are the same, read straight from the request.
+    """
+
     def __init__(self) -> None:
-        super().__init__(level=logging.DEBUG)
         self.lines: list[str] = []
 
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
+    def Log(self, request: Any) -> None:  # the engine service's method name
+        self.lines.append(request.message)
 
 
-def _install_mock_runtime(monitor: RecordingMonitor, logger: logging.Logger, project: str, stack: str) -> None:
+def _install_mock_runtime(monitor: RecordingMonitor, engine: RecordingEngine, project: str, stack: str) -> None:
     """What the SDK's `set_mocks` configures, without the root stack it also creates.
 
     `set_mocks` (pulumi/runtime/mocks.py, pulumi 3.272.0) registers a `Stack` and finishes it at once,
@@ -78,7 +83,7 @@ def _install_mock_runtime(monitor: RecordingMonitor, logger: logging.Logger, pro
     """
     features = monitor.GetDeploymentInfo(empty_pb2.Empty()).supportedFeatures  # type: ignore[no-untyped-call]
     runtime_settings.configure(sdk_mocks.MockSettings(  # type: ignore[no-untyped-call]
-        monitor=monitor, monitor_features=set(features), engine=sdk_mocks.MockEngine(logger),
+        monitor=monitor, monitor_features=set(features), engine=engine,
         project=project, stack=stack, dry_run=False, organization=None, callbacks=None))
 
 
@@ -180,13 +185,10 @@ def evaluate(
     """
     providers = CanaryProviders(prior.outputs_by_resource() if prior is not None else None)
     monitor = RecordingMonitor(providers, prior.registrations if prior is not None else None)
-    logger = logging.Logger("verify.engine", logging.DEBUG)  # this evaluation's own, kept out of the registry
-    logger.propagate = False
-    capture = _LogCapture()
-    logger.addHandler(capture)
+    engine = RecordingEngine()
 
     runtime_settings.ROOT.set(None)
-    _install_mock_runtime(monitor, logger, project, stack)
+    _install_mock_runtime(monitor, engine, project, stack)
     runtime_settings.SETTINGS.rpc_manager.clear()
     runtime_settings.SETTINGS.outputs.clear()
     runtime_config.set_all_config(dict(config), sorted(secret_keys))
@@ -212,7 +214,6 @@ def evaluate(
     except Exception as exception:
         crash = exception
     finally:
-        logger.removeHandler(capture)
         runtime_settings.ROOT.set(None)
         monitor.close_thread_loops()
     leftover_tasks = _cancel_leftover_tasks()  # even after a crash, so that the next evaluation starts clean
@@ -221,7 +222,7 @@ def evaluate(
     return Evaluation(
         registrations=list(monitor.registrations),
         stack_outputs=dict(monitor.stack_outputs),
-        log_lines=list(capture.lines),
+        log_lines=engine.lines,
         canaries=list(supplied_canaries) + list(providers.generated),
         error=error,
         engine_errors=list(monitor.engine_errors),

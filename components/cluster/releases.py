@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pulumi
-import pulumi_kubernetes as k8s
 
+from components.cluster import core_kinds
 from components.cluster.charts import ChartPin
 from components.cluster.wiring import ClusterContext
 
@@ -30,14 +30,13 @@ class ClusterReleases(pulumi.ComponentResource):
             depends_on += created.secrets_named(pin.reads)
             depends_on += [installed[key] for key in (*pin.after, *pin.needs_objects) if key in installed]
             depends_on += list(ctx.dns_records) if pin.serves_hosts and values_context.ingress else []
-            created.releases[pin.key] = k8s.helm.v3.Release(
+            created.releases[pin.key] = core_kinds.Release(
                 pin.key,
-                name=pin.release_name,
+                release_name=pin.release_name,
                 chart=pin.chart,
                 version=pin.version,
-                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=pin.repository),
+                repository=pin.repository,
                 namespace=pin.namespace,
-                create_namespace=False,
                 values=pin.values(values_context),
                 timeout=RELEASE_TIMEOUT_SECONDS,
                 max_history=MAX_HISTORY,

@@ -6,9 +6,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from components.cluster import constants as c
+from components.cluster import core_kinds
 from components.cluster.objects import PlannedObject
 from components.cluster.wiring import ClusterContext
 
@@ -48,7 +48,7 @@ class ClusterObjects(pulumi.ComponentResource):
             depends_on += list(extra)
             if item.namespace:
                 depends_on.append(created.namespaces[item.namespace])
-            created.objects[f"{item.kind}/{item.resource_name}"] = k8s.apiextensions.CustomResource(
+            created.objects[f"{item.kind}/{item.resource_name}"] = core_kinds.CustomResource(
                 item.resource_name,
                 api_version=item.api_version,
                 kind=item.kind,

@@ -101,9 +101,8 @@ def test_a_second_stack_registration_is_reported(monkeypatch: pytest.MonkeyPatch
     from pulumi.runtime import mocks as sdk_mocks
     from pulumi.runtime import settings as runtime_settings
 
-    def set_mocks_with_its_own_stack(monitor: RecordingMonitor, logger: Any, project: str, stack: str) -> None:
-        sdk_mocks.set_mocks(monitor.mocks, project=project, stack=stack, preview=False, logger=logger,
-                            monitor=monitor)
+    def set_mocks_with_its_own_stack(monitor: RecordingMonitor, engine: Any, project: str, stack: str) -> None:
+        sdk_mocks.set_mocks(monitor.mocks, project=project, stack=stack, preview=False, monitor=monitor)
         runtime_settings.ROOT.set(None)
 
     monkeypatch.setattr(verify.evaluate, "_install_mock_runtime", set_mocks_with_its_own_stack)

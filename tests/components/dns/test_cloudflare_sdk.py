@@ -1,15 +1,19 @@
 """The untyped Cloudflare registrations equal what the typed pulumi-cloudflare SDK registers.
 
 The program avoids `import pulumi_cloudflare` (about 7 s and 380 MB); this test imports it in a child process,
-so the rest of the suite does not carry it, and proves the engine would receive the same requests: type
+so the rest of the suite does not carry it (its requests are remembered in the check cache under a digest of every
+source and SDK version they follow from), and proves the engine would receive the same requests: type
 token, properties, secret markers, options and the zone lookup's arguments.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
+from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -18,6 +22,7 @@ from components.dns import cloudflare
 from components.secret_output import secret
 from tests.components.dns.helpers import ZONE, zone_lookups
 from verify.evaluate import PROJECT_ROOT, Evaluation, evaluate
+from verify.rendering import CHECK_CACHE
 
 TOKEN = "canary-" + "c" * 40
 SKIPPED_OPTIONS = {"stackTrace", "sourcePosition"}  # where in the code each registration was made
@@ -68,11 +73,46 @@ _CHILD = (
 )
 
 
-def test_provider_record_and_lookup_register_as_the_typed_sdk_does() -> None:
+# Everything the typed side's requests follow from: the SDKs, this program and the harness that records it.
+TYPED_SOURCES = ("components", "verify", "tests/components/dns", "tests/conftest.py")
+TYPED_PACKAGES = ("pulumi", "pulumi-cloudflare", "protobuf")
+
+
+def _typed_key() -> str:
+    digest = hashlib.sha256(sys.version.encode())
+    for package in TYPED_PACKAGES:
+        digest.update(f"\0{package}={metadata.version(package)}".encode())
+    for source in TYPED_SOURCES:
+        root = PROJECT_ROOT / source
+        for path in sorted(root.rglob("*.py")) if root.is_dir() else [root]:
+            digest.update(f"\0{path.relative_to(PROJECT_ROOT)}\0".encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def typed_requests(cache: Path = CHECK_CACHE / "typed-sdk") -> Any:
+    """The typed SDK's requests, from a child process (importing pulumi_cloudflare takes about 7 s and 380 MB),
+    remembered under a digest of every source and SDK version they follow from: any change runs the child again."""
+    stored = cache / f"cloudflare-{_typed_key()}.json"
+    try:
+        return json.loads(stored.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
     child = subprocess.run([sys.executable, "-c", _CHILD], cwd=PROJECT_ROOT, capture_output=True, text=True,
                            check=False, timeout=300)
     assert child.returncode == 0, child.stderr[-2000:]
     typed = json.loads(child.stdout)
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        temporary = stored.with_suffix(".tmp")
+        temporary.write_text(child.stdout, encoding="utf-8")
+        temporary.replace(stored)
+    except OSError:
+        pass  # a read-only checkout: the child runs again next time
+    return typed
+
+
+def test_provider_record_and_lookup_register_as_the_typed_sdk_does() -> None:
+    typed = typed_requests()
     untyped = json.loads(json.dumps(requests(_untyped), sort_keys=True))
     assert untyped == typed
     assert len(untyped["registrations"]) == 2 and len(untyped["calls"]) == 1
