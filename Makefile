@@ -14,7 +14,7 @@ RUN := $(UV) run --locked --quiet
 .PHONY: setup check charts test lint typecheck bench
 
 setup:
-	@[ "$(UV)" != "$(LOCAL_UV)" ] || [ -x $(LOCAL_UV) ] || python3 tools/install_uv.py >/dev/null
+	@[ "$(UV)" != "$(LOCAL_UV)" ] || python3 tools/install_uv.py >/dev/null
 	@$(UV) sync --locked --quiet --compile-bytecode
 
 # The check renders every chart: charts missing from every cache are pulled first (nothing is pulled once

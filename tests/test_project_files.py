@@ -9,6 +9,7 @@ import yaml
 
 from components.config.schema import ALL_SETTINGS
 from components.secrets_registry import SECRETS
+from tests.docs import doc_commands
 from verify.declarations import render_pulumi_yaml
 from verify.evaluate import PROJECT_ROOT
 
@@ -28,10 +29,24 @@ def test_pulumi_yaml_declares_every_setting_and_secret() -> None:
     assert set(declared) == expected
 
 
-def test_the_two_entry_points_are_make_targets() -> None:
-    makefile = (PROJECT_ROOT / "Makefile").read_text()
-    assert "python -m verify check --stack $(STACK)" in makefile and "pytest" in makefile
-    assert "make test" in (PROJECT_ROOT / ".ci" / "run").read_text()
+def _ci_commands() -> list[str]:
+    """The lines .ci/run executes: no comment, no step label."""
+    lines = [line.strip() for line in (PROJECT_ROOT / ".ci" / "run").read_text().splitlines()]
+    return [line for line in lines if line and not line.startswith(("#", "step "))]
+
+
+def _make_dry_run(target: str) -> str:
+    return subprocess.run(["make", "-n", target], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                          check=True).stdout
+
+
+def test_ci_runs_the_readmes_test_command_and_it_runs_the_suite() -> None:
+    readme = doc_commands.documents()["README.md"]
+    readme_commands = {" ".join(command.words) for command in doc_commands.commands("README.md", readme)}
+    assert {"make check", "make test"} <= readme_commands
+    assert "make test" in _ci_commands()
+    assert "pytest" in _make_dry_run("test")
+    assert "python -m verify check --stack prod" in _make_dry_run("check")
 
 
 def test_stack_file_holds_no_secret() -> None:

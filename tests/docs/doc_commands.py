@@ -162,8 +162,12 @@ def _check_python(words: list[str], root: Path) -> list[str]:
     return []
 
 
+PYTEST_OPTIONS_WITH_VALUE = ("-k", "-m", "-p", "-n", "--dist", "--durations")
+
+
 def _check_pytest(argv: list[str], root: Path) -> list[str]:
-    paths = [word.split("::", 1)[0] for word in argv if not word.startswith("-")]
+    paths = [word.split("::", 1)[0] for index, word in enumerate(argv)
+             if not word.startswith("-") and (index == 0 or argv[index - 1] not in PYTEST_OPTIONS_WITH_VALUE)]
     return [f"no test path {path}" for path in paths if not (root / path).exists()]
 
 
@@ -310,7 +314,9 @@ def broken_links(texts: dict[str, str], root: Path = PROJECT_ROOT) -> list[str]:
     return broken
 
 
-PROJECT_PATH = re.compile(r"`((?:components|verify|tests|cloud|tools|bench|policy)/[\w./\-]*)`")
+# Paths of this project; `docs/` only as its own pages (upstream documentation paths are cited as docs/content/...).
+PROJECT_PATH = re.compile(r"`((?:components|verify|tests|cloud|tools|bench|policy|fakes|\.ci)/[\w./\-]*"
+                          r"|docs/[\w.\-]+\.md)`")
 
 
 def missing_paths(texts: dict[str, str], root: Path = PROJECT_ROOT) -> list[str]:

@@ -148,6 +148,13 @@ def test_every_project_file_the_docs_name_exists() -> None:
 def test_a_project_file_that_is_gone_is_found() -> None:
     text = "the renderers (`components/bifrost/render.py`, `components/bifrost/renders.py`) and `env/traefik.env`"
     assert doc_commands.missing_paths({"doc.md": text}) == ["doc.md: components/bifrost/renders.py"]
+    moved = "`fakes/bifrost/gone.py`, `docs/gone.md`, `.ci/gone`, and upstream's `docs/content/x.md`"
+    assert doc_commands.missing_paths({"doc.md": moved}) == ["doc.md: .ci/gone", "doc.md: docs/gone.md",
+                                                             "doc.md: fakes/bifrost/gone.py"]
+
+
+def test_pytest_option_values_are_not_test_paths() -> None:
+    assert doc_commands.problems({"doc.md": "```sh\nuv run --locked pytest -q -k rotation tests/cloud\n```\n"}) == []
 
 
 def test_every_relative_link_in_the_docs_resolves() -> None:
