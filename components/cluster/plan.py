@@ -7,6 +7,7 @@ all the same and listed as waiting, so a reviewer sees what a catalog change mak
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
@@ -252,7 +253,11 @@ def seed_file(app: AppEntry, key: GeneratedKey) -> str:
 def seeds(cluster: ClusterSettings) -> tuple[Seed, ...]:
     generated = tuple(Seed(path=app.path, name=key.name, file=seed_file(app, key),
                                        generation=key.generation) for app in cluster.apps for key in app.generated)
-    return generated + tuple(entry.seed for entry in registry_seeds(cluster))
+    # A registry seed carries its secret's rotation counter: a bump changes the Job's settings (so it runs again)
+    # and the generation the Job compares with the one it recorded in Infisical (so it writes the new value).
+    from_registry = tuple(dataclasses.replace(entry.seed, generation=cluster.generations.get(entry.spec, 0))
+                          for entry in registry_seeds(cluster))
+    return generated + from_registry
 
 
 def person_keys(cluster: ClusterSettings, provisioned: bool) -> list[tuple[str, str]]:

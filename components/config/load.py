@@ -49,14 +49,14 @@ def validate(raw: RawConfig, stack: str) -> tuple[Settings | None, list[Problem]
     bifrost = read_bifrost(r, areas.bifrost, shared)
     cluster = read_cluster(r, installs, shared, owned_by_the_program())
     identity = read_identity(r, shared)
+    generations = {spec: r.integer(spec.generation_key) for spec in SECRETS if spec.generated}
     cluster = dataclasses.replace(cluster, argocd_admin_group=identity.argocd_admin_group,
-                                  grafana_oauth=bool(identity.grafana_host))
+                                  grafana_oauth=bool(identity.grafana_host), generations=generations)
     secret_values = read_secrets(r, areas.bifrost, areas.cluster)
     names = {"authentikHost": shared.authentik_host, "netbirdHost": bifrost.netbird_host,
              "infisicalHost": cluster.infisical_host, "argocdHost": shared.argocd_host,
              "grafanaHost": identity.grafana_host}
     dns = read_dns(r, names, areas.bifrost, areas.cluster)
-    generations = {spec: r.integer(spec.generation_key) for spec in SECRETS if spec.generated}
     settings = Settings(
         stack=stack,
         bifrost=bifrost,

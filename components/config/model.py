@@ -107,6 +107,9 @@ class ClusterSettings:
     infisical_organization: str = text_default("infisicalOrganization")
     machine_identity_generation: int = int_default("machineIdentityGeneration")  # bump to rotate its secret
     grafana_oauth: bool = False  # Authentik declares Grafana's client: its secret is written to Infisical too
+    # Rotation counter of each generated secret (the same as Settings.generations): a registry secret the Job also
+    # writes into Infisical is written again when its counter moves.
+    generations: Mapping[SecretSpec, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

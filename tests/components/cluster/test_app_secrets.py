@@ -110,3 +110,21 @@ def test_generated_keys_need_the_root_path() -> None:
     evaluation = evaluate_apps(dict(GRAFANA, path="/grafana"))
     assert evaluation.error is not None and "apps[0].generate" in evaluation.error
     assert "cannot create the folder" in evaluation.error
+
+
+def test_rotating_grafanas_oauth_client_secret_rewrites_it_in_infisical() -> None:
+    """Authentik gets the new client secret from the worker's env; Grafana reads it from Infisical, so the Job runs
+    again and writes it there: the seed's generation is the secret's rotation counter."""
+    host = "grafana." + base_config().values["homelab-secrets:authentikHost"].split(".", 1)[1]
+    before = evaluate_apps(grafanaHost=host)
+    after = evaluate_apps(grafanaHost=host, grafanaOauthClientSecretGeneration=1)
+    assert before.error is None and after.error is None, (before.error, after.error)
+
+    def grafana_seed(evaluation: Evaluation) -> dict[str, Any]:
+        (seed,) = [s for s in job_settings(evaluation)["seeds"] if s["name"] == "GRAFANA_OAUTH_CLIENT_SECRET"]
+        return seed
+
+    assert (grafana_seed(before)["generation"], grafana_seed(after)["generation"]) == (0, 1)
+    (job_before,), (job_after,) = before.by_type(JOB), after.by_type(JOB)
+    assert job_before.inputs["metadata"]["name"] != job_after.inputs["metadata"]["name"]
+    assert find_leaks(after) == []
