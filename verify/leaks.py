@@ -24,10 +24,9 @@ class Leak:
 
 
 def _needles(canary: Canary) -> list[str]:
-    needles = [canary.marker]
-    if canary.marker == canary.value:
-        needles.append(base64.b64encode(canary.value.encode()).decode())
-    return needles
+    """The marker, and the whole value base64-encoded (a Secret's `data`, a file shipped as base64): for a
+    multi-line value the marker is one part of it, and the base64 of a part is not a part of the base64."""
+    return [canary.marker, base64.b64encode(canary.value.encode()).decode()]
 
 
 def _verbatim_in_json(needle: str) -> bool:

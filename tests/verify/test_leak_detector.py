@@ -79,6 +79,16 @@ def test_detector_finds_base64_encoded_copies() -> None:
     assert scan({"data": {"token": encoded}}, "x", [TOKEN])
 
 
+def test_detector_finds_a_multi_line_secret_shipped_as_base64() -> None:
+    """Its marker is one line of it: the base64 of the whole value holds no base64 of that line."""
+    import base64
+
+    for canary in (canaries.kubeconfig("kc"), canaries.openssh_private_key("key")):
+        assert canary.marker != canary.value
+        encoded = base64.b64encode(canary.value.encode()).decode()
+        assert scan({"data": {"file": encoded}}, "x", [canary]), canary.label
+
+
 def test_a_marker_that_only_looks_secret_does_not_hide_a_value() -> None:
     fake = {SECRET_SIG_KEY: "not-the-secret-signature", "value": TOKEN.value}
     assert scan(fake, "x", [TOKEN])
