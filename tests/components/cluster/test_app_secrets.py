@@ -121,7 +121,8 @@ def test_rotating_grafanas_oauth_client_secret_rewrites_it_in_infisical() -> Non
     assert before.error is None and after.error is None, (before.error, after.error)
 
     def grafana_seed(evaluation: Evaluation) -> dict[str, Any]:
-        (seed,) = [s for s in job_settings(evaluation)["seeds"] if s["name"] == "GRAFANA_OAUTH_CLIENT_SECRET"]
+        seeds: list[dict[str, Any]] = job_settings(evaluation)["seeds"]
+        (seed,) = [s for s in seeds if s["name"] == "GRAFANA_OAUTH_CLIENT_SECRET"]
         return seed
 
     assert (grafana_seed(before)["generation"], grafana_seed(after)["generation"]) == (0, 1)
