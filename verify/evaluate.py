@@ -41,6 +41,7 @@ class Evaluation:
     error: str | None = None  # the program's RunError message (e.g. invalid config)
     engine_errors: list[str] = field(default_factory=list)  # what the engine would refuse (see RecordingMonitor)
     crash: BaseException | None = field(default=None, repr=False)
+    invokes: list[tuple[str, Any]] = field(default_factory=list)  # (token, arguments) of every invoke
 
     def by_type(self, type_token: str) -> list[Registration]:
         return [r for r in self.registrations if r.type == type_token]
@@ -227,4 +228,5 @@ def evaluate(
         error=error,
         engine_errors=list(monitor.engine_errors),
         crash=crash,
+        invokes=list(monitor.invokes),
     )

@@ -106,6 +106,8 @@ def find_leaks(evaluation: Evaluation) -> list[Leak]:
         where = f"{registration.type} {registration.name}"
         for root, value in parts.items():
             leaks += scan(value, where, suspects, root)
+    for token, arguments in evaluation.invokes:
+        leaks += scan(arguments, f"invoke {token}", needles, "args")
     leaks += scan(evaluation.stack_outputs, "stack outputs", needles)
     leaks += scan(evaluation.log_lines, "program log", needles)
     if evaluation.error:

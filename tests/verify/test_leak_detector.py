@@ -140,3 +140,22 @@ def test_every_format_rule_has_a_canary_of_its_shape() -> None:
     unknown = formats.FormatRule("new-shape", "a shape no canary maker knows", lambda value: True)
     with pytest.raises(AssertionError, match="no canary maker for format rule new-shape"):
         canaries.for_spec(dataclasses.replace(BY_KEY["cloudflareApiToken"], format=unknown))
+
+
+def test_a_secret_passed_to_an_invoke_is_a_leak() -> None:
+    """The SDK sends invoke arguments without their secret markers: a secret given to an invoke reaches the engine
+    in plain text, so the scan reads every invoke's arguments."""
+    def program() -> None:
+        token = pulumi.Config(PROJECT).require_secret("cloudflareApiToken")
+        pulumi.export("zone", pulumi.Output.secret(token.apply(
+            lambda value: pulumi.runtime.invoke("test:index:lookupZone", {"apiToken": value}).value)))
+
+    evaluation = evaluate(CONFIG, SECRET_KEYS, [TOKEN], program=program)
+    assert evaluation.error is None and evaluation.crash is None
+    assert [(leak.where, leak.path) for leak in find_leaks(evaluation)] == [
+        ("invoke test:index:lookupZone", "args.apiToken")]
+
+
+def test_the_real_programs_invokes_carry_no_secret(full_evaluation: Evaluation) -> None:
+    assert full_evaluation.invokes, "the DNS zone lookup is an invoke"
+    assert not [leak for leak in find_leaks(full_evaluation) if leak.where.startswith("invoke ")]
