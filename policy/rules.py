@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from components.bifrost.cloud_init import BIFROST_DIR
-from components.cluster.constants import ESO_API_VERSION
+from components.cluster.constants import ARGOCD_SYNC_OPTIONS as SYNC_OPTIONS
+from components.cluster.constants import BOOTSTRAP_LABEL, ESO_API_VERSION, HELM_RELEASE_TYPE
+from components.cluster.constants import BOOTSTRAP_SYNC_OPTIONS as PRUNE_FALSE
 from policy import firewall
 from policy.firewall import AllowedIngress
 from policy.secrets import NO_SECRETS, SecretView
@@ -32,16 +34,13 @@ COPY_TO_REMOTE = "command:remote:CopyToRemote"
 COPY_FILE = "command:remote:CopyFile"  # deprecated, still a remote connection
 SERVER = "hcloud:index/server:Server"
 FIREWALL = "hcloud:index/firewall:Firewall"
-HELM_TYPES = frozenset({"kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart"})
+HELM_TYPES = frozenset({HELM_RELEASE_TYPE, "kubernetes:helm.sh/v4:Chart"})
 SECRET = "kubernetes:core/v1:Secret"
 
 # The version the program applies is the one it requires: a chart upgrade that moves the API changes one line.
 ESO_GROUP, ESO_VERSION = ESO_API_VERSION.split("/")
 ESO_KINDS = ("ExternalSecret", "ClusterSecretStore", "SecretStore")
 _ESO_TYPE = re.compile(r"kubernetes:external-secrets\.io/(?P<version>[^:]+):(?P<kind>[A-Za-z]+)")
-BOOTSTRAP_LABEL = "homelab-secrets.io/bootstrap"
-SYNC_OPTIONS = "argocd.argoproj.io/sync-options"
-PRUNE_FALSE = "Prune=false"
 # An exact SemVer 2.0 version, optionally with Helm's tolerated leading "v": no ranges, wildcards or partials.
 _EXACT_VERSION = re.compile(
     r"v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from components.cluster.constants import HELM_RELEASE_TYPE
 from verify.evaluate import PROJECT_ROOT, Evaluation
 from verify.mocks import Registration, is_secret_marker
 
@@ -39,7 +40,6 @@ def run_all(evaluation: Evaluation, inventory: Inventory | None = None) -> list[
 
 REFS = PROJECT_ROOT.parent / "shared" / "refs"
 K8S_PROVIDER_TYPE = "pulumi:providers:kubernetes"
-HELM_RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
 
 
 def _where(registration: Registration) -> str:

@@ -23,11 +23,11 @@ from components.cluster import plan as cluster_plan
 from components.config.load import validate
 from components.config.model import Settings
 from components.config.raw import RawConfig
+from components.config_commands import full_key
 from components.secrets_registry import SECRETS, Need, SecretSpec
 from verify import stackconfig
 from verify.evaluate import PROJECT_ROOT
 
-DOC_PATH = Path("docs") / "secrets-flow.md"
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9_]")
 
 # Source groups, in the order the picture shows them: (subgraph id, title).
@@ -212,7 +212,7 @@ def flow_of(config: stackconfig.StackConfig, stack: str) -> Flow:
 def all_features(config: stackconfig.StackConfig) -> stackconfig.StackConfig:
     """The same stack with every optional feature on and every operator secret set (supplied identity)."""
     result = stackconfig.with_all_secrets(config, include_generated=False)
-    if not result.values.get("homelab-secrets:githubOauthClientId"):
+    if not result.values.get(full_key("githubOauthClientId")):
         result.set("githubOauthClientId", "Ov23liExampleClientId")
     return result
 

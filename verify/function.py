@@ -422,10 +422,6 @@ def in_cluster_urls_resolve(inventory: Inventory, evaluation: Evaluation) -> lis
 
 # --- Hardening ----------------------------------------------------------------------------------------------------
 
-HARDENING = ("runAsNonRoot", "readOnlyRootFilesystem", "drop ALL capabilities", "seccomp RuntimeDefault",
-             "no privilege escalation")
-
-
 def container_gaps(pod: dict[str, Any], container: dict[str, Any]) -> list[str]:
     pod_context = pod.get("securityContext") or {}
     context = container.get("securityContext") or {}

@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from components.cluster import charts, runtime
+from components.cluster.constants import HELM_RELEASE_TYPE
 from components.cluster.objects import PlannedObject
 from components.infisical_bootstrap import manifests as provisioner
 from verify import rendering
 from verify.evaluate import Evaluation
 from verify.mocks import unwrap
 
-HELM_RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
 CLUSTER_SCOPED = {
     "Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "MutatingWebhookConfiguration",
     "ValidatingWebhookConfiguration", "IngressClass", "PriorityClass", "StorageClass", "APIService",

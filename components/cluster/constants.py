@@ -43,6 +43,7 @@ BOOTSTRAP_SYNC_OPTIONS: Final = "Prune=false"  # Argo CD never prunes a bootstra
 # Runtime sync.
 STORE_NAME: Final = "infisical"
 STORE_SECRETS_PATH: Final = "/"
+HELM_RELEASE_TYPE: Final = "kubernetes:helm.sh/v3:Release"  # the type token of a Helm release
 ESO_API_VERSION: Final = "external-secrets.io/v1"  # v1beta1 is no longer served by ESO 2.x
 # InfisicalConnection, InfisicalAuth and InfisicalStaticSecret. Not v1alpha1 InfisicalSecret: its controller skips
 # updates that leave metadata.generation unchanged and caches its login, so a rotation would never reach it.

@@ -18,6 +18,7 @@ from typing import Any
 import pulumi
 
 from components import sdk_internals
+from components.cluster.constants import HELM_RELEASE_TYPE
 from components.secret_output import secret
 
 
@@ -83,7 +84,7 @@ class CustomResource(pulumi.CustomResource):
         super().__init__(f"kubernetes:{api_version}:{kind}", name, props, _options(opts))
 
 
-RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
+RELEASE_TYPE = HELM_RELEASE_TYPE
 
 
 class Release(pulumi.CustomResource):

@@ -227,9 +227,6 @@ def argocd_oidc_issuer(authentik_host: str) -> str:
     return f"https://{authentik_host}/application/o/{c.ARGOCD_OIDC_APP_SLUG}/"
 
 
-def argocd_redirect_uri(argocd_host: str) -> str:
-    # Argo CD's OIDC callback is `<url>/auth/callback`; `url` comes from global.domain.
-    return f"https://{argocd_host}/auth/callback"
 
 
 def argocd_policy(admin_group: str) -> str:

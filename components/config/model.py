@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import NoReturn
 
 from components.config.schema import bool_default, int_default, text_default
-from components.dns.hosts import DnsHost, Target
+from components.dns.hosts import DnsHost
 from components.secrets_registry import SecretSpec
 
 
@@ -133,9 +133,6 @@ class DnsSettings:
     zone: str = text_default("dnsZone")  # empty: no DNS record is managed
     hosts: tuple[DnsRecordHost, ...] = ()  # the managed hosts, in table order
     cluster_ingress: tuple[str, ...] = ()  # IPv4 and IPv6 addresses, as configured
-
-    def targeting(self, target: Target) -> tuple[DnsRecordHost, ...]:
-        return tuple(record for record in self.hosts if record.host.target is target)
 
 
 @dataclass(frozen=True)

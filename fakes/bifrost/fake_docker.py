@@ -157,14 +157,19 @@ class Fake:
 
     # -- docker exec -----------------------------------------------------------------------------
 
+    def running(self, service: str) -> bool:
+        """Whether the service's container runs, as `docker exec` needs; if not, docker's own error is printed."""
+        project = self.state.get("project")
+        status = Status("created", "", "") if project is None else self.project(project).status(service)
+        if status.state != "running":
+            self.err.append(f"Error response from daemon: container {service} is not running")
+        return status.state == "running"
+
     def exec(self, args: list[str]) -> int:
         if args != ["authentik-worker", "ak", "shell"]:
             self.err.append(f"fake docker: unsupported exec {args!r}")
             return self.finish(1)
-        project = self.state.get("project")
-        status = Status("created", "", "") if project is None else self.project(project).status("authentik-worker")
-        if status.state != "running":
-            self.err.append("Error response from daemon: container authentik-worker is not running")
+        if not self.running("authentik-worker"):
             return self.finish(1)
         behaviour: dict[str, Any] = self.scenario.get("ak_shell", {})
         self.advance(float(behaviour.get("seconds", AK_SHELL_SECONDS)))
@@ -195,10 +200,7 @@ class Fake:
         if args[:-1] != expected or not args[-1]:
             self.err.append(f"fake docker: unsupported netbird-server command {args!r}")
             return self.finish(1)
-        project = self.state.get("project")
-        status = Status("created", "", "") if project is None else self.project(project).status("netbird-server")
-        if status.state != "running":
-            self.err.append("Error response from daemon: container netbird-server is not running")
+        if not self.running("netbird-server"):
             return self.finish(1)
         behaviour: dict[str, Any] = self.scenario.get("proxy_token", {})
         self.state["proxy_tokens_issued"] = int(self.state.get("proxy_tokens_issued", 0)) + 1

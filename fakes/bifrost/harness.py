@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from components.bifrost import render
+from components.bifrost import dotenv, render
 from fakes.bifrost import contract
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -45,17 +45,6 @@ NETBIRD_HOST = "netbird.test.example.com"
 BASH = shutil.which("bash") or "/bin/bash"
 # What bootstrap.sh runs besides docker; a PATH holding only these has no docker.
 TOOLS = ("cat", "date", "flock", "grep", "mktemp", "rm", "sed", "sleep", "stat", "tail", "timeout")
-
-
-def dotenv_quote(value: str) -> str:
-    """Compose dotenv double-quoted form: \\ " $ newline and CR escaped."""
-    escaped = (value.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
-               .replace("\n", "\\n").replace("\r", "\\r"))
-    return f'"{escaped}"'
-
-
-def env_text(pairs: dict[str, str]) -> str:
-    return "".join(f"{key}={dotenv_quote(value)}\n" for key, value in pairs.items())
 
 
 # Non-secret values of the rendered files.
@@ -84,9 +73,9 @@ def rendered_files(proxy: bool = False, agent: bool = False) -> dict[str, str]:
     """What Pulumi writes next to the shipped files (per fakes/bifrost/contract.py), with
     canaries for secrets."""
     values = {**PLAIN_VALUES, **SECRET_VALUES}
-    files = {contract.DOTENV: env_text({key: values[key] for key in contract.DOTENV_KEYS})}
+    files = {contract.DOTENV: dotenv.render((key, values[key]) for key in contract.DOTENV_KEYS)}
     for relative, keys in contract.ENV_FILES.items():
-        files[relative] = env_text({key: values[key] for key in keys})
+        files[relative] = dotenv.render((key, values[key]) for key in keys)
     if not proxy:
         files["env/netbird-proxy.env"] = ""
     if not agent:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 import pytest
 from pulumi_policy import ResourceValidationPolicy
 
+from components.cluster.constants import BOOTSTRAP_LABEL
 from policy import rules
 from policy.pack import build_policies
 from policy.secrets import SecretView
@@ -80,7 +81,7 @@ def test_rules_saw_what_they_are_about(evaluation: Evaluation) -> None:
     assert len(writers) >= len(with_stdin)
     secrets = [unwrap(r.inputs) for r in evaluation.registrations if r.type == rules.SECRET]
     labelled = [props for props in secrets
-                if (props.get("metadata") or {}).get("labels", {}).get(rules.BOOTSTRAP_LABEL) == "true"]
+                if (props.get("metadata") or {}).get("labels", {}).get(BOOTSTRAP_LABEL) == "true"]
     assert [props for props in secrets if rules.is_bootstrap_secret(props)] == labelled
     print(f"\nfile-writing commands: {len(writers)} of {len(commands)}; "
           f"bootstrap Secrets: {len(labelled)} of {len(secrets)}")
