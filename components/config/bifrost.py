@@ -6,10 +6,10 @@ from components.config import fields
 from components.config.model import BifrostSettings
 from components.config.problems import path_command, quote_plain, set_command
 from components.config.reader import Reader
+from components.config.schema import LOCATIONS
 from components.config.shared import Shared
 
 SERVER_REPLACEMENT_MODES = ("off", "unprotect", "replace")
-LOCATIONS = ("fsn1", "nbg1", "hel1", "ash", "hil", "sin")
 RETIRED_SERVER_TYPES = frozenset(
     {"cx11", "cx21", "cx22", "cx31", "cx32", "cx41", "cx42", "cx51", "cx52",
      "cpx11", "cpx21", "cpx31", "cpx41", "cpx51"})

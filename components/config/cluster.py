@@ -10,10 +10,8 @@ from components.config.apps import Owned, read_apps
 from components.config.model import ClusterSettings
 from components.config.problems import quote_plain, remove_command, set_command
 from components.config.reader import Reader
-from components.config.schema import SYNC_OPERATORS
+from components.config.schema import ACME_ENVIRONMENTS, SYNC_OPERATORS
 from components.config.shared import Shared
-
-ACME_ENVIRONMENTS = ("production", "staging")
 
 
 @dataclass(frozen=True)

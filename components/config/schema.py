@@ -16,6 +16,8 @@ from components.secrets_registry import SECRETS, Need, Scope, SecretSpec
 EXTERNAL_SECRETS_OPERATOR: Final = "external-secrets"
 INFISICAL_OPERATOR: Final = "infisical-operator"
 SYNC_OPERATORS: Final = (EXTERNAL_SECRETS_OPERATOR, INFISICAL_OPERATOR)
+LOCATIONS: Final = ("fsn1", "nbg1", "hel1", "ash", "hil", "sin")  # Hetzner's locations
+ACME_ENVIRONMENTS: Final = ("production", "staging")  # Let's Encrypt's directories (cluster constants ACME_SERVERS)
 
 
 class _Required:
@@ -48,8 +50,8 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("serverName", "string", "Name of the Hetzner server, SSH key, firewall and primary IP.",
                 "bifrost"),
     SettingSpec("location", "string",
-                "Hetzner location (fsn1, nbg1, hel1, ash, hil, sin). A change waits for serverReplacement replace.",
-                "fsn1"),
+                f"Hetzner location ({', '.join(LOCATIONS)}). A change waits for serverReplacement replace.",
+                LOCATIONS[0]),
     SettingSpec("serverType", "string", "Hetzner server type; cx22/cpx21 and the other Gen1/Gen2 types are gone.",
                 "cx23"),
     SettingSpec("image", "string",
@@ -108,7 +110,8 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "The ClusterIssuer that issues the Ingresses' certificates: created by the program with "
                 "installCertManager, otherwise one that already exists in the cluster.", "letsencrypt"),
     SettingSpec("acmeEnvironment", "string",
-                "Let's Encrypt directory of the cluster's ClusterIssuer: production or staging.", "production"),
+                f"Let's Encrypt directory of the cluster's ClusterIssuer: {' or '.join(ACME_ENVIRONMENTS)}.",
+                ACME_ENVIRONMENTS[0]),
     SettingSpec("argocdDefaultRole", "string",
                 "Argo CD role of every other SSO user (policy.default): role:readonly, or empty for none.",
                 "role:readonly"),

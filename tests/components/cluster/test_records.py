@@ -262,3 +262,10 @@ def test_a_new_chart_and_bootstrap_secret_need_only_their_records(monkeypatch: p
     assert namespace.urn in token.options["dependencies"]
     dashboard = evaluation.one("kubernetes:dashboards.example.io/v1:Dashboard", "dashboards-home")
     assert {release.urn, token.urn, namespace.urn} <= set(dashboard.options["dependencies"])
+
+
+def test_every_acme_environment_the_config_accepts_has_a_directory() -> None:
+    from components.cluster.constants import ACME_SERVERS
+    from components.config.schema import ACME_ENVIRONMENTS
+
+    assert tuple(ACME_SERVERS) == ACME_ENVIRONMENTS
