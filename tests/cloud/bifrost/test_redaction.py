@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from components.bifrost import render
+from components.bifrost import blueprint, render
 from fakes.bifrost.harness import BIFROST_SOURCE, Result, Stack
 from tests.components.bifrost.test_render import SETTINGS
 
@@ -30,6 +30,10 @@ TRICKY: dict[str, str] = {
     "netbird_owner_password_hash": "$2a$10$abcdefghijklmnopqrstuv.WXYZ0123456789abcdefghijklmn",
     "netbird_proxy_token": "proxy-first-line-secret\nproxy-second-line-secret",
     "netbird_setup_key": "setup&key\\with|sed/delims",
+    # The client secrets the Authentik blueprint reads from the worker's env (!Env).
+    "argocd_oidc_client_secret": "argo=client&secret|with/sed\\chars",
+    "grafana_oauth_client_secret": "grafana client 'secret' $HOME",
+    "authentik_github_secret": "gh-secret.*[0-9]+",
 }
 
 
@@ -44,7 +48,10 @@ def secret_fragments() -> list[str]:
 
 def render_tricky(stack: Stack) -> None:
     for rendered in render.SECRET_FILES:
-        values = {spec: TRICKY[spec.name] for spec in rendered.secrets}
+        specs = list(rendered.secrets)
+        if rendered.identity_secrets:
+            specs += [client.secret for client in blueprint.CLIENTS] + [blueprint.GITHUB.secret]
+        values = {spec: TRICKY[spec.name] for spec in specs}
         stack.write_secret(rendered.path, rendered.render(SETTINGS, values))
 
 

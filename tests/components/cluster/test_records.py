@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import sys
 import typing
 
 import pulumi
@@ -172,9 +173,25 @@ COMPONENTS = (bootstrap.ClusterBootstrapSecrets, releases.ClusterReleases, sync.
               provisioner.Provisioner)
 
 
+def constructor_hints(component: type[pulumi.ComponentResource]) -> dict[str, typing.Any]:
+    """Each constructor parameter's annotation, resolved in its module (None where it is not a plain name: a
+    generic such as pulumi.Input[str] is never a component)."""
+    namespace = vars(sys.modules[component.__module__])
+    hints: dict[str, typing.Any] = {}
+    for name, parameter in inspect.signature(component.__init__).parameters.items():
+        annotation = parameter.annotation
+        if isinstance(annotation, str):
+            try:
+                annotation = eval(annotation, namespace)  # noqa: S307 - the project's own annotations
+            except (NameError, AttributeError, TypeError):
+                annotation = None
+        hints[name] = annotation
+    return hints
+
+
 def sibling_parameters(component: type[pulumi.ComponentResource]) -> list[str]:
     """Constructor parameters that take another component (a sibling) instead of the context."""
-    hints = typing.get_type_hints(component.__init__)
+    hints = constructor_hints(component)
     return [name for name, hint in hints.items()
             if name != "return" and inspect.isclass(hint) and issubclass(hint, pulumi.ComponentResource)]
 
@@ -183,7 +200,7 @@ def sibling_parameters(component: type[pulumi.ComponentResource]) -> list[str]:
 def test_cluster_components_take_the_context_and_no_sibling(component: type[pulumi.ComponentResource]) -> None:
     parameters = inspect.signature(component.__init__).parameters
     assert "ctx" in parameters
-    assert typing.get_type_hints(component.__init__)["ctx"] is wiring.ClusterContext
+    assert constructor_hints(component)["ctx"] is wiring.ClusterContext
     assert sibling_parameters(component) == []
     assert len(parameters) <= 7  # self, name, ctx, at most three of its own, opts
 
