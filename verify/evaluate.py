@@ -26,7 +26,7 @@ from pulumi.runtime.proto import source_pb2
 
 from components import sdk_internals
 from verify.canaries import Canary
-from verify.mocks import CanaryProviders, RecordingMonitor, Registration, unwrap
+from verify.mocks import CanaryProviders, RecordingMonitor, Registration, unwrap, without_traceback
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = PROJECT_ROOT / "__main__.py"
@@ -208,6 +208,7 @@ def evaluate(
     error: str | None = None
     crash: BaseException | None = None
     try:
+        asyncio.get_event_loop().set_exception_handler(without_traceback)
         with _rarer_collections(), _cheaper_stack_traces():
             sdk_internals.sync_await(runtime_stack.run_in_stack(run_program))
     except pulumi.RunError as run_error:

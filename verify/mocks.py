@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import logging
 import re
 import threading
 from collections.abc import Iterator
@@ -272,6 +273,17 @@ def public_key_for(label: str) -> str:
     return "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI" + canaries.base64_bytes(label, 30).value[:40] + body.hex()[:3]
 
 
+def without_traceback(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """The loops' exception handler: what a stopped program leaves behind (a future whose error nobody
+    retrieves) is logged by its finalizer, on whichever thread the collector runs. asyncio's default handler
+    formats the traceback, and Python 3.11's traceback formatting calls ast.parse, whose recursion bookkeeping is
+    shared by every thread (python/cpython#106905): a parse in another thread at that moment (pytest's, the
+    tests') then fails with "AST constructor recursion depth mismatch". The message and the error's type are
+    enough here: the program's own error is reported by the evaluation."""
+    error = context.get("exception")
+    logging.getLogger("asyncio").warning("%s (%s)", context.get("message"), type(error).__name__ if error else "")
+
+
 class RecordingMonitor(sdk_mocks.MockMonitor):
     """A mock monitor that keeps every raw request and honours additionalSecretOutputs."""
 
@@ -318,6 +330,7 @@ class RecordingMonitor(sdk_mocks.MockMonitor):
         if loop is None or loop.is_closed():
             loop = asyncio.new_event_loop()
             asyncio.set_event_loop(loop)
+        loop.set_exception_handler(without_traceback)
         self._thread_loops[threading.get_ident()] = loop
 
     def close_thread_loops(self) -> None:

@@ -200,3 +200,24 @@ def test_a_thread_still_inside_a_call_keeps_its_loop_when_the_evaluation_ends() 
     worker.join(5)
     monitor.close_thread_loops()
     assert loops[0].is_closed(), "once the thread is out of its call, its loop is closed"
+
+
+def test_an_error_nobody_retrieved_is_logged_without_formatting_a_traceback(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Formatting a traceback calls ast.parse in Python 3.11, whose bookkeeping every thread shares: the handler
+    the harness installs logs the message and the error's type only."""
+    import gc
+
+    from verify.mocks import without_traceback
+
+    evaluate({}, set(), [], program=lambda: None)
+    assert asyncio.get_event_loop().get_exception_handler() is without_traceback
+    loop = asyncio.new_event_loop()
+    loop.set_exception_handler(without_traceback)
+    future = loop.create_future()
+    future.set_exception(ValueError("left behind"))
+    del future
+    gc.collect()
+    loop.close()
+    (record,) = [r for r in caplog.records if r.name == "asyncio"]
+    assert record.exc_info is None and "ValueError" in record.getMessage()
