@@ -94,12 +94,13 @@ run_started=$SECONDS
 step_name=""
 step_started=0
 
+# The timestamp comes from bash's own printf (%(...)T, bash 4.2+; -1 is now), not a `date` process per line.
 log() {
-  printf '%s bifrost: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*"
+  TZ=UTC0 printf '%(%Y-%m-%dT%H:%M:%SZ)T bifrost: %s\n' -1 "$*"
 }
 
 error() {
-  printf '%s bifrost: ERROR: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2
+  TZ=UTC0 printf '%(%Y-%m-%dT%H:%M:%SZ)T bifrost: ERROR: %s\n' -1 "$*" >&2
 }
 
 die() {
@@ -392,8 +393,12 @@ acquire_lock() {
   die 5 "another bootstrap run holds $lock_file; try again when it has finished"
 }
 
-file_mode() {
-  stat -c '%a' "$1"
+# file_modes PATH...: fills mode_of[PATH] with each existing path's octal mode, in one stat process.
+file_modes() {
+  local mode path
+  while read -r mode path; do
+    mode_of["$path"]="$mode"
+  done < <(stat -c '%a %n' -- "$@")
 }
 
 # read_rendered_list: checks the list of rendered files; prints the problem and fails when it is unusable.
@@ -439,13 +444,21 @@ preflight() {
     die 2 "docker engine $engine is too old: 25 or later is needed (apt-get install --only-upgrade docker.io)"
   fi
 
-  mode="$(file_mode "$dir")"
-  [[ "$mode" == 700 ]] || problems+=("$dir is mode $mode, expected 700")
-  if problem="$(read_rendered_list)"; then
+  local list_problem=""
+  if list_problem="$(read_rendered_list)"; then
     read_rendered_list_into_arrays
-  else
-    problems+=("$problem")
   fi
+  local -A mode_of=()
+  local -a present=("$dir")
+  for file in "${secret_files[@]}" "${optional_secret_files[@]}"; do
+    [[ ! -f "$dir/$file" ]] || present+=("$dir/$file")
+  done
+  [[ ! -e "$dir/$issued_proxy_env" ]] || present+=("$dir/$issued_proxy_env")
+  file_modes "${present[@]}"
+
+  mode="${mode_of[$dir]}"
+  [[ "$mode" == 700 ]] || problems+=("$dir is mode $mode, expected 700")
+  [[ -z "$list_problem" ]] || problems+=("$list_problem")
   for file in "${shipped_files[@]}"; do
     [[ -f "$dir/$file" ]] || problems+=("$file is missing")
   done
@@ -454,11 +467,11 @@ preflight() {
       problems+=("$file is missing")
       continue
     fi
-    mode="$(file_mode "$dir/$file")"
+    mode="${mode_of[$dir/$file]}"
     [[ "$mode" == 600 ]] || problems+=("$file is mode $mode, expected 600")
   done
   if [[ -e "$dir/$issued_proxy_env" ]]; then
-    mode="$(file_mode "$dir/$issued_proxy_env")"
+    mode="${mode_of[$dir/$issued_proxy_env]}"
     [[ "$mode" == 600 ]] || problems+=("$issued_proxy_env is mode $mode, expected 600")
   fi
   for file in "${secret_files[@]}"; do

@@ -44,7 +44,7 @@ NETBIRD_HOST = "netbird.test.example.com"
 
 BASH = shutil.which("bash") or "/bin/bash"
 # What bootstrap.sh runs besides docker; a PATH holding only these has no docker.
-TOOLS = ("cat", "date", "flock", "grep", "mktemp", "rm", "sed", "sleep", "stat", "tail", "timeout")
+TOOLS = ("cat", "flock", "grep", "mktemp", "rm", "sed", "sleep", "stat", "tail", "timeout")
 
 
 # Non-secret values of the rendered files.
