@@ -2,9 +2,10 @@
 
 Inside the namespace (`unshare --mount --propagation private`), /etc is a tmpfs whose entries are
 symlinks into a read-only bind of the real /etc, except for /etc/ssh (the Debian sshd_config, the
-program's hardening drop-in and host key, where cloud-init puts them) and an empty /etc/bifrost. /run is a
-tmpfs (sshd's privilege separation directory) and /usr/local/bin holds the fake tools (docker, cloud-init,
-systemctl). So the program's commands run as root against /etc/bifrost, and nothing they or sshd do can
+program's hardening drop-in and host key, where cloud-init puts them), an empty /etc/bifrost, and /etc/passwd,
+whose root has a fresh home directory (as on a new VPS, so no dotfile of this machine runs in a session).
+/run is a tmpfs (sshd's privilege separation directory) and /usr/local/bin holds the fake tools (docker,
+cloud-init, systemctl). So the program's commands run as root against /etc/bifrost, and nothing they or sshd do can
 reach the machine's real /etc, /run or /usr/local/bin. What lands in /etc/bifrost is read back through
 the temp dir mounted there.
 
@@ -43,9 +44,13 @@ mount -t tmpfs -o mode=0755 tmpfs /etc
 for entry in "$work"/real-etc/* "$work"/real-etc/.[!.]*; do
   [ -e "$entry" ] || [ -L "$entry" ] || continue
   name="${entry##*/}"
-  case "$name" in ssh|bifrost) continue ;; esac
+  case "$name" in ssh|bifrost|passwd) continue ;; esac
   ln -s "$entry" "/etc/$name"
 done
+# root's home is a fresh directory, as on a new VPS: the shell sshd starts for each session reads root's
+# ~/.bashrc (Debian's bash does when sshd runs it), and this machine's own must not run there.
+mkdir -m 0700 "$work/root-home"
+awk -F: -v OFS=: -v home="$work/root-home" '$1 == "root" { $6 = home } { print }' "$work/real-etc/passwd" >/etc/passwd
 cp -a "$work/etc-ssh" /etc/ssh
 mkdir -m 0755 /etc/bifrost
 mount --bind "$work/bifrost" /etc/bifrost
