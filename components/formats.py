@@ -54,7 +54,7 @@ def _kubeconfig(value: str) -> bool:
     import yaml
 
     try:
-        document = yaml.safe_load(value)
+        document = yaml.load(value, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - a safe loader
     except yaml.YAMLError:
         return False
     return (
