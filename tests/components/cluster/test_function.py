@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import marshal
 from collections.abc import Callable
 from typing import Any
 
@@ -46,9 +47,19 @@ def problems_of(built: Inventory, evaluation: Evaluation, check: str) -> list[st
     return dict(function.FUNCTION_CHECKS)[check](built, evaluation)
 
 
+def plain_copy(value: Any) -> Any:
+    return marshal.loads(marshal.dumps(value))  # noqa: S302 (bytes this line just wrote)
+
+
 def mutated(installed: tuple[Inventory, Evaluation], change: Callable[[Inventory], None]) -> Inventory:
-    built = copy.deepcopy(installed[0])
-    built.results = None
+    """A copy of the install for one defect: its manifests and values copied (as marshal data: they are plain
+    JSON-shaped values, and `copy.deepcopy` of the whole install was most of this file's time). What no test
+    edits is shared: the CRDs (most of the bytes; a test may drop one) and the rendered releases (a test may add
+    or drop one)."""
+    original = installed[0]
+    built = Inventory(items=[Item(item.manifest if item.kind == "CustomResourceDefinition"
+                                  else plain_copy(item.manifest), item.source) for item in original.items],
+                      releases=list(original.releases), release_values=plain_copy(original.release_values))
     change(built)
     return built
 
