@@ -7,6 +7,7 @@ version in uv.lock is the plugin's). A test keeps the table in the docs equal to
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from dataclasses import dataclass
@@ -68,8 +69,13 @@ class Pin:
 
 def compose_images(root: Path = ROOT) -> dict[str, str]:
     """service name -> image, in the compose file's order."""
-    document: dict[str, Any] = yaml.safe_load((root / COMPOSE_FILE).read_text())
-    return {name: str(service["image"]) for name, service in document["services"].items()}
+    return dict(_compose_images((root / COMPOSE_FILE).read_bytes()))
+
+
+@functools.lru_cache(maxsize=4)
+def _compose_images(text: bytes) -> tuple[tuple[str, str], ...]:
+    document: dict[str, Any] = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+    return tuple((name, str(service["image"])) for name, service in document["services"].items())
 
 
 def image_pins(root: Path = ROOT) -> list[Pin]:
@@ -117,8 +123,14 @@ def chart_pins() -> list[Pin]:
 
 
 def locked_versions(root: Path = ROOT) -> dict[str, str]:
-    lock = tomllib.loads((root / UV_LOCK).read_text())
-    return {package["name"]: package["version"] for package in lock["package"] if "version" in package}
+    return dict(_locked_versions((root / UV_LOCK).read_text()))
+
+
+@functools.lru_cache(maxsize=4)
+def _locked_versions(text: str) -> tuple[tuple[str, str], ...]:
+    """Parsed once per content: the lock is the largest TOML file here and several checks read it."""
+    lock = tomllib.loads(text)
+    return tuple((package["name"], package["version"]) for package in lock["package"] if "version" in package)
 
 
 def direct_dependencies(root: Path = ROOT) -> list[str]:

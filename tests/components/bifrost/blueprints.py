@@ -43,8 +43,8 @@ class Tag:
     args: Any  # the scalar or the list after the tag
 
 
-class BlueprintLoader(yaml.SafeLoader):
-    """Loads blueprint YAML with Authentik's tags kept as Tag values."""
+class BlueprintLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Loads blueprint YAML with Authentik's tags kept as Tag values (libyaml's parser where PyYAML has it)."""
 
 
 def _construct(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Tag:
