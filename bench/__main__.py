@@ -75,10 +75,16 @@ def _slopes(values: dict[int, float]) -> list[float]:
 def p2_per_app(runs: int, sizes: tuple[int, ...]) -> None:
     checks: dict[int, Series] = {}
     bares: dict[int, Series] = {}
+    same: dict[int, Series] = {}
     for size in sizes:
-        found = interleaved({"check": _workload("check", "--apps", str(size)),
-                             "bare": _workload("bare", "--resources", str(size))}, runs, warm_up=False)
+        workloads = {"check": _workload("check", "--apps", str(size)),
+                     "bare": _workload("bare", "--resources", str(size))}
+        if size in (sizes[0], sizes[-1]):
+            workloads["same"] = _workload("bare", "--resources", str(size), "--shape", "app")
+        found = interleaved(workloads, runs, warm_up=False)
         checks[size], bares[size] = found["check"], found["bare"]
+        if "same" in found:
+            same[size] = found["same"]
     low, high = sizes[0], sizes[-1]
     span = high - low
 
@@ -101,8 +107,13 @@ def p2_per_app(runs: int, sizes: tuple[int, ...]) -> None:
     print("    linearity, ms per app between sizes: " + ", ".join(f"{s:.2f}" for s in app_slopes)
           + f" (max/min {spread:.2f}); bare: " + ", ".join(f"{s:.2f}" for s in bare_slopes))
     memory = (checks[high].peak_kib - checks[low].peak_kib) / span / KB
+    floor = (same[high].peak_kib - same[low].peak_kib) / span / KB
+    same_ms = per_unit(same, "seconds")
     print(f"    memory per app {memory:.1f} KB (peak {checks[low].peak_kib / 1024:.0f} MiB at {low} apps, "
           f"{checks[high].peak_kib / 1024:.0f} MiB at {high}; target <= 50 KB) {_verdict(memory <= 50)}")
+    print(f"    the SDK alone, each app's exact inputs as a bare CustomResource: {floor:.1f} KB and {same_ms:.2f} ms "
+          f"per resource; the check per app is {memory / floor:.2f}x that memory and {app_ms / same_ms:.2f}x "
+          f"that time" + (" (the 50 KB target is below the SDK's own floor)" if floor > 50 else ""))
     p2_phases(low, min(high, 1000))
 
 

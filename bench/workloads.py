@@ -9,6 +9,10 @@
     phases --apps N [--trace]    the same check phase by phase: CPU seconds and resident memory after each
                                  phase; with --trace, the Python memory each phase keeps (tracemalloc), by file
     bare --resources N           N bare `CustomResource`s under the SDK's default mocks (the baseline of P2)
+    bare --resources N --shape app
+                                 the same, each with the exact inputs the check's catalog app N registers
+                                 (its planned manifest), and nothing else of the program: the SDK's own cost
+                                 for these resources (P2 memory's floor)
 
 `check`, `phases` and `bare` print one JSON line: the seconds (wall and CPU) spent after the imports.
 """
@@ -165,10 +169,37 @@ def phases(apps: int, trace: bool) -> int:
     os._exit(0)
 
 
-def bare(resources: int) -> None:
+def app_manifests(apps: int) -> list[dict[str, Any]]:
+    """The manifests the check's catalog apps register (`check --apps`), from the program's own plan."""
+    from components.cluster.plan import make_plan
+    from components.config.load import validate
+    from components.config.raw import RawConfig
+    from components.secrets_registry import SECRETS
+    from verify import stackconfig
+
+    config = stackconfig.with_all_secrets(stackconfig.load_stack("prod"), include_generated=False)
+    config.set("apps", catalog(apps))
+    loaded, _ = validate(RawConfig(dict(config.values), frozenset(config.secret_keys)), "prod")
+    assert loaded is not None
+    available = frozenset(spec for spec in SECRETS if spec.generated or spec in loaded.supplied)
+    plan = make_plan(loaded.cluster, loaded.cluster.authentik_host, available)
+    targets = {f"app{index}-secret" for index in range(apps)}
+    manifests = [item.manifest() for item in plan.objects + plan.waiting if item.name in targets]
+    assert len(manifests) == apps, f"{len(manifests)} planned objects for {apps} apps"
+    return manifests
+
+
+def bare(resources: int, shape: str) -> None:
+    manifests = app_manifests(resources) if shape == "app" else []
+
     def program() -> None:
         for index in range(resources):
-            pulumi.CustomResource("bench:index:Thing", f"thing{index}", {"value": f"value-{index}"})
+            if manifests:
+                manifest = manifests[index]
+                pulumi.CustomResource(f"kubernetes:{manifest['apiVersion']}:{manifest['kind']}", f"thing{index}",
+                                      {key: manifest[key] for key in ("apiVersion", "kind", "metadata", "spec")})
+            else:
+                pulumi.CustomResource("bench:index:Thing", f"thing{index}", {"value": f"value-{index}"})
 
     started_wall, started_cpu = time.perf_counter(), time.process_time()
     _run_under_sdk_mocks(EchoMocks(), "bench", program)
@@ -184,7 +215,9 @@ def main(argv: list[str] | None = None) -> int:
     phases_parser = commands.add_parser("phases")
     phases_parser.add_argument("--apps", type=int, required=True)
     phases_parser.add_argument("--trace", action="store_true")
-    commands.add_parser("bare").add_argument("--resources", type=int, required=True)
+    bare_parser = commands.add_parser("bare")
+    bare_parser.add_argument("--resources", type=int, required=True)
+    bare_parser.add_argument("--shape", choices=("plain", "app"), default="plain")
     args = parser.parse_args(argv)
     if args.workload == "evaluate-only":
         evaluate_only(args.stack)
@@ -195,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
         return check(args.apps)
     if args.workload == "phases":
         return phases(args.apps, args.trace)
-    bare(args.resources)
+    bare(args.resources, args.shape)
     sys.stdout.flush()
     os._exit(0)  # the SDK's mock monitor leaves its executor threads' loops to a noisy garbage collection at exit
 
