@@ -11,7 +11,7 @@ import pytest
 
 from components.bifrost import render
 from components.secrets_registry import BY_KEY, SECRETS, Scope
-from tests.conftest import full_config, run
+from tests.conftest import full_config, run, shared_run
 from verify import canaries
 from verify.evaluate import Evaluation
 from verify.leaks import find_leaks
@@ -175,7 +175,7 @@ def _user_data(evaluation: Evaluation) -> str:
 
 
 def test_catalog_and_secret_changes_leave_user_data_alone() -> None:
-    base = run(full_config())
+    base = shared_run(full_config())
     config = full_config()
     config.set("apps", [{"name": "x", "namespace": "x", "target": "x", "path": "/", "keys": {"A": "B"}}])
     config.set_secret(BY_KEY["cloudflareApiToken"], canaries.Canary("other", "other-token-" + "a" * 30,
@@ -190,7 +190,7 @@ def _bifrost_changes(before: Evaluation, after: Evaluation) -> set[str]:
 
 def test_changing_a_secret_changes_its_file_and_the_bootstrap_trigger_only() -> None:
     base_config = full_config(include_generated=True)
-    base = run(base_config)
+    base = shared_run(base_config)
     config = base_config.copy()
     other = "Other" + "x" * 30
     config.set_secret(BY_KEY["authentikBootstrapPassword"], canaries.Canary("p2", other, other))
@@ -200,7 +200,7 @@ def test_changing_a_secret_changes_its_file_and_the_bootstrap_trigger_only() -> 
 
 def test_netbird_config_change_also_updates_the_compose_env_digest() -> None:
     base_config = full_config(include_generated=True)
-    base = run(base_config)
+    base = shared_run(base_config)
     config = base_config.copy()
     config.set_secret(BY_KEY["netbirdRelaySecret"], canaries.base64_bytes("relay-2", 32))
     # The compose .env carries NETBIRD_CONFIG_DIGEST so that compose recreates netbird-server.
@@ -211,7 +211,7 @@ def test_netbird_config_change_also_updates_the_compose_env_digest() -> None:
 def test_optional_files_are_empty_until_their_secret_is_set() -> None:
     from tests.conftest import base_config
 
-    evaluation = run(base_config())
+    evaluation = shared_run(base_config())
     for slug in ("env-netbird-proxyenv", "env-netbird-agentenv"):
         assert evaluation.one(COMMAND, f"bifrost-files-file-{slug}").inputs["stdin"] == ""
     steps = evaluation.stack_outputs["pendingSteps"]

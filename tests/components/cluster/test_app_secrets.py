@@ -8,7 +8,7 @@ from typing import Any
 from components.cluster.plan import SEEDS_SECRET
 from components.infisical_bootstrap.provision import SETTINGS_ENV
 from tests.components.cluster.conftest import JOB, SECRET, plain, secret_by_object_name
-from tests.conftest import base_config, run
+from tests.conftest import base_config, shared_run
 from verify.evaluate import Evaluation
 from verify.leaks import find_leaks
 from verify.mocks import is_secret_marker
@@ -23,8 +23,7 @@ def evaluate_apps(*apps: dict[str, Any], **settings: Any) -> Evaluation:
     config.set("apps", list(apps))
     for key, value in settings.items():
         config.set(key, value)
-    evaluation = run(config)
-    return evaluation
+    return shared_run(config)  # only read; a test that compares two evaluations builds two configs
 
 
 def job_settings(evaluation: Evaluation) -> dict[str, Any]:
