@@ -268,11 +268,14 @@ class Stack:
         return subprocess.Popen(
             [BASH, str(self.directory / "bootstrap.sh"), *arguments], env=self.environment(env=env),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-            preexec_fn=_default_sigint,  # noqa: PLW1509 (no threads start before this child)
+            # The fake docker server's threads run beside this fork: the child only resets one signal's
+            # disposition (sigaction), which takes no lock a thread could hold.
+            preexec_fn=default_sigint,  # noqa: PLW1509
         )
 
     def wait_until_blocked(self, process: subprocess.Popen[str], limit: float = 30.0) -> int:
-        """The pid of the fake `docker compose up` once it is waiting (see block_on in fake_docker)."""
+        """The PID of the `docker compose up` (the fake docker client) once it is waiting (see block_on in
+        fake_docker)."""
         marker = self.fake_home / "blocked"
         deadline = time.monotonic() + limit
         while not marker.exists() or not marker.read_text():
@@ -283,5 +286,6 @@ class Stack:
         return int(marker.read_text())
 
 
-def _default_sigint() -> None:
+def default_sigint() -> None:
+    """SIGINT at its default in a child, as a shell's background job would not have it."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
