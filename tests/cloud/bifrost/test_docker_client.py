@@ -27,7 +27,7 @@ AWKWARD = "first line\nsecond = line 'quoted' \"double\"\t$HOME \\n\n"
 BINARY_ISH = os.fsdecode(bytes(range(1, 256)))
 
 
-def docker(stack: Stack, *args: str | bytes, stdin: bytes = b"", env: dict[str, str] | None = None,
+def docker(stack: Stack, *args: str, stdin: bytes = b"", env: dict[str, str] | None = None,
            ) -> subprocess.CompletedProcess[bytes]:
     environment = {"PATH": "/usr/bin:/bin", "FAKE_DOCKER_HOME": str(stack.fake_home), **(env or {})}
     return subprocess.run([stack.bin / "docker", *args], input=stdin, capture_output=True, env=environment,
