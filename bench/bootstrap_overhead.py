@@ -3,8 +3,9 @@
 Runs cloud/bifrost/bootstrap.sh against the fake docker in real-time mode: each simulated wait
 (a service getting healthy, `ak shell` running) really sleeps, and the fake records how long. The
 slowest path is the sum of those waits (the stages run one after another); everything above it is
-overhead: bash, the preflight, the lock, the docker CLI calls themselves (here the fake's own
-start-up, a few tens of milliseconds a call, so the figure is an upper bound), and any polling.
+overhead: bash, the preflight, the lock, the docker CLI calls themselves (here a bash start and a
+loopback round trip to the fake docker server, a few milliseconds a call, so the figure is an upper
+bound), and any polling.
 The old approach polled every 5 s per step; the target is at most 1 s for the whole run.
 
     python -m bench.bootstrap_overhead

@@ -1,11 +1,13 @@
 """A fake `docker` CLI for running bootstrap.sh without a Docker engine.
 
 It simulates `docker compose` and containers from a scenario file, on a virtual clock kept in a state
-file, so a wait of minutes costs nothing. Every invocation (argv, stdin, environment) is appended to a
-log the tests read. The directory holding scenario, state and log comes from
-FAKE_DOCKER_HOME.
+file, so a wait of minutes costs nothing. Every call (argv, stdin, environment) is appended to a log the
+tests read. The directory holding scenario, state and log is the caller's FAKE_DOCKER_HOME.
 
-The files there are marshal data, not JSON: importing json takes longer than this script runs.
+`call` runs one docker call: argv, stdin and environment in, (exit code, stdout lines, stderr lines) out.
+The harness runs it in its own process, in the fake docker server (docker_server.py), for the `docker`
+client it puts on PATH (docker_client.bash); `python fake_docker.py ARG...` runs one call by itself.
+State and log are read and written per call, as marshal data (the harness reads and writes them too).
 
 Scenario (scenario.bin, all keys optional):
   services: {name: behaviour}, behaviour one of
@@ -21,34 +23,58 @@ Scenario (scenario.bin, all keys optional):
       status line.
   compose_missing, daemon_down, config_invalid: booleans.
   engine_version: what `docker info` reports as the server version (default 27.5.1).
-  interrupt_on: service name; the first `up` that starts it kills the caller's process group.
-  block_on: service name; an `up` that starts it writes `blocked` in FAKE_DOCKER_HOME and really waits
-      (up to 120 s) until SIGINT, SIGTERM or SIGHUP, which it records (its exit is 128 + the signal).
+  interrupt_on: service name; the first `up` that starts it kills the caller's process group (SIGKILL).
+  block_on: service name; an `up` that starts it writes `blocked` (the caller's PID) in FAKE_DOCKER_HOME
+      and really waits (up to 120 s) until the caller gets SIGINT, SIGTERM or SIGHUP, which it records
+      (its exit is 128 + the signal).
   up_output: [line, ...] printed by every `up` (compose echoes env lines in some errors).
   logs: {service: [line, ...]}
-  real_time: really sleep for the simulated waits (for the benchmark).
+  real_time: really wait for the simulated waits (for the benchmark).
 """
 
 from __future__ import annotations
 
 import marshal
 import os
+import signal
 import sys
 import zlib
-
-# Start-up time is this script's budget (it runs once per docker call): only cheap imports up here.
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
+from collections.abc import Mapping
+from typing import Any, NamedTuple, Protocol
 
 INF = float("inf")
 ONE_SHOT_DEFAULT: dict[str, Any] = {"exit_after": 1, "exit_code": 0}
 LONG_RUNNING_DEFAULT: dict[str, Any] = {"ready_after": 1}
 AK_SHELL_SECONDS = 2.0
+BLOCK_SECONDS = 120.0
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
-def home(name: str) -> str:
-    return os.path.join(os.environ["FAKE_DOCKER_HOME"], name)
+class Caller(Protocol):
+    """The process that ran `docker`, as far as a call needs it."""
+
+    @property
+    def pid(self) -> int: ...
+
+    def wait(self, seconds: float) -> int | None:
+        """Waits for real, up to `seconds`; the number of a signal (SIGNALS) that ended the wait early, or None."""
+
+    def process_group(self) -> int | None:
+        """The caller's process group, or None when killing it would kill the fake itself."""
+
+    def local_path(self, path: str) -> str:
+        """Where a path the caller names (as docker reads files: a compose file, an env file) is for this
+        process: the caller may run in another directory or mount namespace."""
+
+
+class Reply(NamedTuple):
+    code: int
+    stdout: list[str]
+    stderr: list[str]
+
+
+class CallerKilled(Exception):
+    """The call killed its caller's process group (interrupt_on): nobody is left to reply to."""
 
 
 def read(path: str) -> str:
@@ -69,33 +95,48 @@ def dump(path: str, data: dict[str, Any], mode: str = "wb") -> None:
         marshal.dump(data, file)
 
 
-def load_services(compose_file: str) -> dict[str, dict[str, Any]]:
-    """The compose file's services, parsed once per file version (PyYAML is slow to import)."""
-    stat = os.stat(compose_file)
-    cache = home("compose-cache.bin")
-    key = f"{compose_file}:{stat.st_mtime_ns}:{stat.st_size}"
-    cached = load(cache, {})
-    if cached.get("key") != key:
-        import yaml
+# (device, inode, mtime, size) of a compose file -> its services (read only): parsed once per file version
+# and process, whatever path names the file.
+_SERVICES: dict[tuple[int, int, int, int], dict[str, dict[str, Any]]] = {}
 
-        cached = {"key": key, "services": yaml.safe_load(read(compose_file))["services"]}
-        dump(cache, cached)
-    services: dict[str, dict[str, Any]] = cached["services"]
+
+def load_services(compose_file: str) -> dict[str, dict[str, Any]]:
+    """The compose file's services."""
+    stat = os.stat(compose_file)
+    version = (stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_size)
+    services = _SERVICES.get(version)
+    if services is None:
+        import yaml  # only here: `python fake_docker.py info` starts without it
+
+        services = _SERVICES[version] = yaml.safe_load(read(compose_file))["services"]
     return services
 
 
+def call(argv: list[str], stdin: str, env: Mapping[str, str], caller: Caller) -> Reply:
+    """One docker call. Raises CallerKilled when it killed the caller (and so has no reply)."""
+    fake = Fake(argv, stdin, env, caller)
+    code = fake.run()
+    return Reply(code, fake.out, fake.err)
+
+
 class Fake:
-    def __init__(self, argv: list[str], stdin: str) -> None:
+    def __init__(self, argv: list[str], stdin: str, env: Mapping[str, str], caller: Caller) -> None:
         self.argv = argv
         self.stdin = stdin
-        self.scenario = load(home("scenario.bin"), {})
-        self.state = load(home("state.bin"), {"clock": 0.0, "containers": {}, "ak_attempts": 0})
+        self.env = dict(env)
+        self.caller = caller
+        self.home = self.env["FAKE_DOCKER_HOME"]
+        self.scenario = load(self.path("scenario.bin"), {})
+        self.state = load(self.path("state.bin"), {"clock": 0.0, "containers": {}, "ak_attempts": 0})
         self.events: dict[str, str] = {}
         self.elapsed = 0.0
         self.out: list[str] = []
         self.err: list[str] = []
 
     # -- bookkeeping -----------------------------------------------------------------------------
+
+    def path(self, name: str) -> str:
+        return os.path.join(self.home, name)
 
     @property
     def clock(self) -> float:
@@ -106,28 +147,22 @@ class Fake:
         self.state["clock"] = self.clock + seconds
 
     def save(self, code: int) -> None:
-        dump(home("state.bin"), self.state)
+        dump(self.path("state.bin"), self.state)
         record = {
             "argv": self.argv,
             "stdin": self.stdin,
-            "env": dict(os.environ),
+            "env": self.env,
             "clock": self.clock,
             "elapsed": self.elapsed,
             "events": self.events,
             "exit": code,
         }
-        dump(home("calls.bin"), record, mode="ab")
+        dump(self.path("calls.bin"), record, mode="ab")
 
     def finish(self, code: int) -> int:
         self.save(code)
         if self.scenario.get("real_time") and self.elapsed > 0:
-            import time
-
-            time.sleep(self.elapsed)
-        for line in self.out:
-            print(line)
-        for line in self.err:
-            print(line, file=sys.stderr)
+            self.caller.wait(self.elapsed)
         return code
 
     # -- dispatch --------------------------------------------------------------------------------
@@ -245,7 +280,7 @@ class Fake:
         if command == "config":
             if self.scenario.get("config_invalid"):
                 # Real compose quotes the offending env file line, secret and all.
-                line = read(os.path.join(project_dir, "env", "traefik.env")).splitlines()[0]
+                line = read(os.path.join(project.directory, "env", "traefik.env")).splitlines()[0]
                 self.err.append(f"failed to read env/traefik.env: line 1: unexpected character in {line}")
                 return self.finish(15)
             return self.finish(0)
@@ -261,7 +296,9 @@ class Fake:
         return self.finish(1)
 
     def project(self, where: dict[str, str]) -> Project:
-        return Project(where["dir"], where["file"], self.scenario, self.state)
+        """The compose project at the caller's paths (kept in the state as the caller gave them)."""
+        return Project(self.caller.local_path(where["dir"]), self.caller.local_path(where["file"]), self.scenario,
+                       self.state)
 
     def up(self, project: Project, profiles: list[str], args: list[str]) -> int:
         timeout = INF
@@ -294,13 +331,20 @@ class Fake:
         self.events = plan.events
         interrupt = self.scenario.get("interrupt_on")
         if interrupt in plan.order and not self.state.get("interrupted"):
+            group = self.caller.process_group()
+            if group is None:
+                self.err.append("fake docker: interrupt_on would kill the fake's own process group: run the "
+                                "caller in a new session (Stack.run(new_session=True))")
+                return self.finish(1)
             self.state["interrupted"] = True
             self.save(-9)
-            import signal
-
-            os.killpg(os.getpgrp(), signal.SIGKILL)
+            os.killpg(group, signal.SIGKILL)
+            raise CallerKilled
         if self.scenario.get("block_on") in plan.order:
-            self.block()
+            number = self.block()
+            if number is not None:
+                self.events = {"signal": signal.Signals(number).name}
+                return self.finish(128 + number)
         self.err.extend(self.scenario.get("up_output", []))
         self.advance(plan.end - self.clock)
         for name in plan.order:
@@ -310,21 +354,11 @@ class Fake:
             return self.finish(1)
         return self.finish(0)
 
-    def block(self) -> None:
-        """Waits for real until a signal arrives, as a `docker compose up --wait` does."""
-        import signal
-        import time
-
-        def stop(number: int, _frame: object) -> None:
-            self.events = {"signal": signal.Signals(number).name}
-            self.save(128 + number)
-            os._exit(128 + number)
-
-        for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(number, stop)
-        with open(home("blocked"), "w") as marker:
-            marker.write(str(os.getpid()))
-        time.sleep(120)
+    def block(self) -> int | None:
+        """Waits for real until a signal arrives, as a `docker compose up --wait` does; the signal's number."""
+        with open(self.path("blocked"), "w") as marker:
+            marker.write(str(self.caller.pid))
+        return self.caller.wait(BLOCK_SECONDS)
 
     def ps(self, project: Project, args: list[str]) -> int:
         template = ""
@@ -363,7 +397,6 @@ class Fake:
         return self.finish(0)
 
 
-# Plain classes, not dataclasses: this runs once per docker call, and start-up time is the budget.
 class Status:
     def __init__(self, state: str, health: str, exit_code: str, ready: bool = False) -> None:
         self.state = state  # created | running | restarting | exited
@@ -540,11 +573,38 @@ class Project:
         return Plan(order, max(end, now), error, events)
 
 
+class ThisProcess:
+    """The caller when this module runs as a script: the script is the docker process."""
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+
+    def wait(self, seconds: float) -> int | None:
+        # Held while waiting, taken by sigtimedwait; at their default (fatal) anywhere else.
+        signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
+        try:
+            info = signal.sigtimedwait(SIGNALS, seconds)
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGNALS)
+        return None if info is None else info.si_signo
+
+    def process_group(self) -> int:
+        return os.getpgrp()
+
+    def local_path(self, path: str) -> str:
+        return path
+
+
 def main() -> int:
-    stdin = ""
-    if "-i" in sys.argv[1:3]:
-        stdin = sys.stdin.read()
-    return Fake(sys.argv[1:], stdin).run()
+    """`python fake_docker.py ARG...`: one docker call, with FAKE_DOCKER_HOME from the environment."""
+    argv = sys.argv[1:]
+    stdin = sys.stdin.read() if "-i" in argv[:2] else ""
+    code, stdout, stderr = call(argv, stdin, os.environ, ThisProcess())
+    for line in stdout:
+        print(line)
+    for line in stderr:
+        print(line, file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

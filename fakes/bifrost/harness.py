@@ -1,6 +1,9 @@
 """Runs cloud/bifrost/bootstrap.sh against the fake docker in a throwaway /etc/bifrost.
 
-Used by the tests and by bench/bootstrap_overhead.py, so it does not depend on pytest.
+The `docker` on a Stack's PATH is the bash client of this process's fake docker server (docker_server.py,
+started with the first Stack): every docker call runs in this process, so a Stack works only while the
+process that made it runs. Used by the tests and by bench/bootstrap_overhead.py, so it does not depend on
+pytest.
 """
 
 from __future__ import annotations
@@ -11,20 +14,16 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from components.bifrost import dotenv, render
-from fakes.bifrost import contract
+from fakes.bifrost import contract, docker_server
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BIFROST_SOURCE = PROJECT_ROOT / "cloud" / "bifrost"
-FAKE_DOCKER = Path(__file__).resolve().parent / "fake_docker.py"
 
 # One unique value per secret the rendered files hold: none may appear in any output or docker argv.
 CANARIES: dict[str, str] = {
@@ -191,14 +190,9 @@ class Stack:
         shutil.copytree(BIFROST_SOURCE, self.directory, dirs_exist_ok=True)
         self.directory.chmod(0o700)
         self.render()
-        wrapper = self.bin / "docker"
-        # Imported, not run as a script, so its compiled form is cached between calls; isolated and
-        # without site (start-up time), PyYAML's directory last on the path for the rare parse.
-        program = (f"import sys; sys.path.insert(0, {str(FAKE_DOCKER.parent)!r}); "
-                   f"sys.path.append({str(Path(yaml.__file__).parents[1])!r}); "
-                   "import fake_docker; sys.exit(fake_docker.main())")
-        wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" -I -S -c "{program}" "$@"\n')
-        wrapper.chmod(0o755)
+        client = self.bin / "docker"
+        client.write_text(docker_server.client_script(docker_server.port(), BASH))
+        client.chmod(0o755)
 
     def render(self, proxy: bool = False, agent: bool = False) -> None:
         for relative, text in rendered_files(proxy=proxy, agent=agent).items():
@@ -274,11 +268,14 @@ class Stack:
         return subprocess.Popen(
             [BASH, str(self.directory / "bootstrap.sh"), *arguments], env=self.environment(env=env),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-            preexec_fn=_default_sigint,  # noqa: PLW1509 (no threads start before this child)
+            # The fake docker server's threads run beside this fork: the child only resets one signal's
+            # disposition (sigaction), which takes no lock a thread could hold.
+            preexec_fn=default_sigint,  # noqa: PLW1509
         )
 
     def wait_until_blocked(self, process: subprocess.Popen[str], limit: float = 30.0) -> int:
-        """The pid of the fake `docker compose up` once it is waiting (see block_on in fake_docker)."""
+        """The PID of the `docker compose up` (the fake docker client) once it is waiting (see block_on in
+        fake_docker)."""
         marker = self.fake_home / "blocked"
         deadline = time.monotonic() + limit
         while not marker.exists() or not marker.read_text():
@@ -289,5 +286,6 @@ class Stack:
         return int(marker.read_text())
 
 
-def _default_sigint() -> None:
+def default_sigint() -> None:
+    """SIGINT at its default in a child, as a shell's background job would not have it."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
