@@ -38,8 +38,10 @@ def run(command: list[str]) -> Sample:
         wall = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)
         if process.returncode != 0:
+            out.seek(0)
             err.seek(0)
-            raise SystemExit(f"{' '.join(command)} exited {process.returncode}:\n{err.read().decode()[-2000:]}")
+            said = (out.read().decode()[-3000:] + err.read().decode()[-2000:]).strip()
+            raise SystemExit(f"{' '.join(command)} exited {process.returncode}:\n{said}")
         out.seek(0)
         lines = out.read().decode().strip().splitlines()
     report: dict[str, Any] = {}
