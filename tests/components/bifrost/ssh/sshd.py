@@ -32,6 +32,7 @@ import pytest
 SSHD = Path("/usr/sbin/sshd")
 SFTP_SERVER = Path("/usr/lib/openssh/sftp-server")
 START_BOUND = 30.0  # seconds: a safety bound for sshd to listen, not a measurement
+START_ATTEMPTS = 3
 
 # The namespace's set-up, run by /bin/sh as root inside `unshare`; $1 is the work directory.
 NAMESPACE_SETUP = r"""
@@ -49,7 +50,7 @@ for entry in "$work"/real-etc/* "$work"/real-etc/.[!.]*; do
 done
 # root's home is a fresh directory, as on a new VPS: the shell sshd starts for each session reads root's
 # ~/.bashrc (Debian's bash does when sshd runs it), and this machine's own must not run there.
-mkdir -m 0700 "$work/root-home"
+mkdir -p -m 0700 "$work/root-home"
 awk -F: -v OFS=: -v home="$work/root-home" '$1 == "root" { $6 = home } { print }' "$work/real-etc/passwd" >/etc/passwd
 cp -a "$work/etc-ssh" /etc/ssh
 mkdir -m 0755 /etc/bifrost
@@ -134,6 +135,16 @@ class Sshd:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
+        """Starts sshd and returns once its log says it listens on its port. The port was free when it was
+        picked; if another process took it meanwhile, sshd cannot bind it and starts again on another one."""
+        for _ in range(START_ATTEMPTS):
+            self._launch()
+            if self._listening():
+                return
+            self.port = free_port()
+        raise AssertionError(f"sshd found no free port in {START_ATTEMPTS} attempts:\n{self.log.read_text()}")
+
+    def _launch(self) -> None:
         options = {
             "Port": str(self.port), "ListenAddress": "127.0.0.1",
             "HostKey": "/etc/ssh/ssh_host_ed25519_key", "PidFile": "none", "UsePAM": "no",
@@ -144,17 +155,24 @@ class Sshd:
             self.process = subprocess.Popen(
                 ["unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", NAMESPACE_SETUP, "setup",
                  str(self.work), *argv], stdout=log, stderr=subprocess.STDOUT)
+
+    def _listening(self) -> bool:
+        """True once sshd logs that it listens on its port (a connection alone could reach another process that
+        took the port); False when it could not bind the port; any other end of sshd fails the test."""
+        assert self.process is not None
+        ready = f"Server listening on 127.0.0.1 port {self.port}."
         deadline = time.monotonic() + START_BOUND
         while True:
+            log = self.log.read_text(errors="replace")
+            if ready in log:
+                return True
             if self.process.poll() is not None:
-                raise AssertionError(f"sshd ended at start:\n{self.log.read_text()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise AssertionError(f"sshd did not listen:\n{self.log.read_text()}") from None
-                time.sleep(0.05)
+                if "Address already in use" in log or "Cannot bind any address" in log:
+                    return False
+                raise AssertionError(f"sshd ended at start:\n{log}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"sshd did not listen:\n{log}")
+            time.sleep(0.02)
 
     def stop(self) -> None:
         for path in (self.work / "client").glob("mux-*"):
