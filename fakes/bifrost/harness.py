@@ -255,22 +255,22 @@ class Stack:
         completed = subprocess.run(
             [BASH, str(self.directory / "bootstrap.sh"), *arguments],
             env=self.environment(path, env), capture_output=True, text=True, timeout=60, check=False,
-            start_new_session=new_session,
+            start_new_session=new_session, preexec_fn=default_stop_signals,  # safe beside threads: see start
         )
         return Result(completed.returncode, completed.stdout, completed.stderr, self.calls())
 
     def start(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-        """Starts bootstrap.sh in the background, with SIGINT at its default even when this process
-        ignores it (as a shell's background job does): sshd starts it that way on the VPS."""
+        """Starts bootstrap.sh in the background, with the stop signals at their defaults even when this
+        process ignores them (default_stop_signals): sshd starts it that way on the VPS."""
         self.reset_calls()
         (self.fake_home / "blocked").unlink(missing_ok=True)
         arguments = list(args) if args else ["--stage-timeout", "300"]
         return subprocess.Popen(
             [BASH, str(self.directory / "bootstrap.sh"), *arguments], env=self.environment(env=env),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-            # The fake docker server's threads run beside this fork: the child only resets one signal's
-            # disposition (sigaction), which takes no lock a thread could hold.
-            preexec_fn=default_sigint,  # noqa: PLW1509
+            # The fake docker server's threads run beside this fork: the child only resets signal
+            # dispositions (sigaction), which takes no lock a thread could hold.
+            preexec_fn=default_stop_signals,  # noqa: PLW1509
         )
 
     def wait_until_blocked(self, process: subprocess.Popen[str], limit: float = 30.0) -> int:
@@ -286,6 +286,12 @@ class Stack:
         return int(marker.read_text())
 
 
-def default_sigint() -> None:
-    """SIGINT at its default in a child, as a shell's background job would not have it."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+STOP_SIGNALS = (signal.SIGHUP, signal.SIGINT, signal.SIGTERM)
+
+
+def default_stop_signals() -> None:
+    """SIGHUP, SIGINT and SIGTERM at their defaults in a child, as sshd starts bootstrap.sh on the VPS: bash
+    cannot trap a signal it starts with ignored, and a test runner may ignore them (SIGHUP under nohup,
+    SIGINT in a shell's background job)."""
+    for number in STOP_SIGNALS:
+        signal.signal(number, signal.SIG_DFL)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from fakes.bifrost import docker_server
-from fakes.bifrost.harness import BASH, Result, Stack, default_sigint
+from fakes.bifrost.harness import BASH, Result, Stack, default_stop_signals
 from tests.cloud.bifrost.test_bootstrap import HAPPY, check
 from tests.components.bifrost.ssh.sshd import free_port
 
@@ -98,7 +98,7 @@ def test_a_signal_while_blocked_is_recorded_before_the_client_exits_with_its_cod
         [stack.bin / "docker", "compose", *project(stack), "up", "-d", "--wait", "traefik"],
         env={"PATH": "/usr/bin:/bin", "FAKE_DOCKER_HOME": str(stack.fake_home)}, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True,
-        preexec_fn=default_sigint,  # noqa: PLW1509 (bash cannot trap a signal it starts with ignored)
+        preexec_fn=default_stop_signals,  # noqa: PLW1509 (bash cannot trap a signal it starts with ignored)
     )
     assert stack.wait_until_blocked(client) == client.pid
     client.send_signal(number)
