@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import struct
 import uuid
 from collections.abc import Callable
@@ -40,15 +41,43 @@ def _ssh_string(data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + data
 
 
+def _derive_ed25519_public_key(seed: bytes) -> bytes:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    return Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
+def ed25519_public_key(seed: bytes) -> bytes:
+    """The public half of an ed25519 seed, remembered in the check cache (`canary-keys/`) under the seed's
+    digest: a canary key's halves are fake and derived from its label, and importing `cryptography` to derive it
+    was a tenth of a warm check. An entry carries a checksum of seed and key; one that fails it is derived again."""
+    from verify.rendering import CHECK_CACHE
+
+    path = CHECK_CACHE / "canary-keys" / hashlib.sha256(seed).hexdigest()
+    try:
+        stored = path.read_bytes()
+    except OSError:
+        stored = b""
+    if len(stored) == 40 and hashlib.sha256(seed + stored[:32]).digest()[:8] == stored[32:]:
+        return stored[:32]
+    public = _derive_ed25519_public_key(seed)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_bytes(public + hashlib.sha256(seed + public).digest()[:8])
+        temporary.replace(path)
+    except OSError:
+        pass  # a read-only checkout: derive it again next time
+    return public
+
+
 def openssh_private_key(label: str) -> Canary:
     """A real ed25519 key in OpenSSH's format (PROTOCOL.key of OpenSSH), derived from the label alone, so
     that code which parses the key (the public half, sshd) works on it. The marker is the base64 line
     that carries the private seed: any copy of the key holds it."""
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
     seed = digest(label)
-    public = Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    public = ed25519_public_key(seed)
     key_type = b"ssh-ed25519"
     public_blob = _ssh_string(key_type) + _ssh_string(public)
     check = digest(label + "#check")[:4]
