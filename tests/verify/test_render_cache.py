@@ -147,3 +147,57 @@ def test_the_guard_itself_finds_each_form(chart: Path, tmp_path: Path) -> None:
 def test_no_cache_always_renders(chart: Path, tmp_path: Path) -> None:
     release = rendering.render(DEMO, {"plain": "x"}, directories=[chart.parent], cache=None)
     assert release.rendered and not list(tmp_path.rglob("*.json"))
+
+
+# --- The chart digest, remembered by the files' stamps ---------------------------------------------------------
+
+def chart_tree(root: Path) -> Path:
+    chart = root / "chart"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: demo\nversion: 0.1.0\n")
+    (chart / "templates" / "cm.yaml").write_text(CONFIG_MAP)
+    return chart
+
+
+def settled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A minute from now: every file of the tree is older than the racy window (as a chart unpacked a while
+    ago; a file's change time cannot be moved back)."""
+    import time
+
+    now = time.time_ns()
+    monkeypatch.setattr(time, "time_ns", lambda: now + 60 * 10**9)
+
+
+def test_a_remembered_chart_digest_is_the_digest_of_its_content(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rendering, "CHECK_CACHE", tmp_path / "cache")
+    chart = chart_tree(tmp_path)
+    settled(monkeypatch)
+    content = rendering._content_digest(str(chart), rendering._chart_files(str(chart)))
+    assert rendering.chart_digest.__wrapped__(str(chart)) == content
+    assert len(list((tmp_path / "cache" / "chart-digests").iterdir())) == 1
+    monkeypatch.setattr(rendering, "_content_digest", lambda *args: pytest.fail("read again"))
+    assert rendering.chart_digest.__wrapped__(str(chart)) == content
+
+
+def test_a_changed_chart_file_changes_the_digest_even_with_its_size_and_time_kept(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    monkeypatch.setattr(rendering, "CHECK_CACHE", tmp_path / "cache")
+    chart = chart_tree(tmp_path)
+    settled(monkeypatch)
+    before = rendering.chart_digest.__wrapped__(str(chart))
+    template = chart / "templates" / "cm.yaml"
+    status = template.stat()
+    template.write_text(CONFIG_MAP.replace("plain", "PLAIN"))  # same size
+    os.utime(template, ns=(status.st_atime_ns, status.st_mtime_ns))  # same change time; ctime still moves
+    assert rendering.chart_digest.__wrapped__(str(chart)) != before
+
+
+def test_a_chart_changed_just_now_is_read_and_not_remembered(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rendering, "CHECK_CACHE", tmp_path / "cache")
+    chart = chart_tree(tmp_path)  # its ctime is now, inside the racy window
+    rendering.chart_digest.__wrapped__(str(chart))
+    assert not (tmp_path / "cache" / "chart-digests").exists()
