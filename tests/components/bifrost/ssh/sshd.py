@@ -23,6 +23,7 @@ import shlex
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,6 +133,9 @@ class Sshd:
         self.identity.write_text(client_private_key)
         self.identity.chmod(0o600)
         self.log = work / "sshd.log"
+        # The shared connections' sockets, in a short folder of their own: a Unix socket path holds 108 bytes at
+        # most, and ssh adds 17 to it while it sets one up; a test's own folder can be longer than that allows.
+        self.sockets = Path(tempfile.mkdtemp(prefix="mux-"))
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -175,9 +179,10 @@ class Sshd:
             time.sleep(0.02)
 
     def stop(self) -> None:
-        for path in (self.work / "client").glob("mux-*"):
+        for path in self.sockets.glob("mux-*"):
             subprocess.run(["ssh", "-o", f"ControlPath={path}", "-O", "exit", "127.0.0.1"], capture_output=True,
                            timeout=10, check=False)
+        shutil.rmtree(self.sockets, ignore_errors=True)
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
@@ -194,7 +199,7 @@ class Sshd:
 
     def control_path(self, host_key: str) -> Path:
         """The shared connection of every session that pins this host key (one per key, never across keys)."""
-        return self.work / "client" / f"mux-{hashlib.sha256(host_key.encode()).hexdigest()[:16]}"
+        return self.sockets / f"mux-{hashlib.sha256(host_key.encode()).hexdigest()[:16]}"
 
     def _options(self, host_key: str) -> list[str]:
         return ["-o", "ControlMaster=auto", "-o", f"ControlPath={self.control_path(host_key)}",

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
-import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
@@ -20,12 +20,10 @@ def key_pair() -> tuple[str, str]:
     return private, public
 
 
-def test_a_port_taken_before_sshd_binds_it_is_replaced_by_another(
-        tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_a_port_taken_before_sshd_binds_it_is_replaced_by_another(tmp_path: Path) -> None:
     skip_without_sshd()
     (host_private, host_public), (client_private, client_public) = key_pair(), key_pair()
-    # A short folder: the connection's control socket lives in it, and a Unix socket path has 108 bytes at most.
-    server = Sshd(tmp_path_factory.mktemp("port"), host_private, "PasswordAuthentication no\n", client_private,
+    server = Sshd(tmp_path, host_private, "PasswordAuthentication no\n", client_private,
                   client_public, {})
     taken = server.port
     with socket.socket() as other:
