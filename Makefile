@@ -18,7 +18,8 @@ setup:
 	@$(UV) sync --locked --quiet --compile-bytecode
 
 # The check renders every chart: charts missing from every cache are pulled first (nothing is pulled once
-# they are cached, or where ../shared/refs/charts-src holds them).
+# they are cached, or where ../shared/refs/charts-src holds them; infisical-standalone, with no offline copy,
+# only by `make charts`).
 check: setup
 	@$(RUN) python -m verify charts fetch --quiet
 	@$(RUN) python -m verify check --stack $(STACK)

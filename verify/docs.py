@@ -48,7 +48,9 @@ def releases_table() -> str:
     rows = ["| Release (namespace) | Chart, version, repository | What the program sets |", "|---|---|---|"]
     for pin in ALL:
         summary = " ".join((pin.values.__doc__ or "").split("\n\n")[0].split())
-        offline = "" if pin.source_offline else " Not rendered offline: no copy of its source exists."
+        offline = "" if pin.source_offline else (" No offline copy of its source exists: rendered once "
+                                                 "`python -m verify charts fetch` has pulled it, checked against "
+                                                 "its cited templates until then.")
         rows.append(f"| `{pin.release_name}` ({pin.namespace}) | `{pin.chart}` {pin.version}, {pin.repository} | "
                     f"{summary}{offline} |")
     return "\n".join(rows)

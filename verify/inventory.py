@@ -142,7 +142,7 @@ def build(evaluation: Evaluation, waiting: tuple[PlannedObject, ...] = ()) -> In
                 inventory.add(manifest, f"upstream {pin.key}", pin.namespace)
     installed = {release.pin.key for release in inventory.releases}
     for pin in charts.ALL:
-        if pin.key in installed or not pin.source_offline:
+        if pin.key in installed:
             continue
         # Not installed here (the cluster already runs it): its CRDs still define what our objects may hold.
         for manifest in rendering.render(pin, {}).objects:

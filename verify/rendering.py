@@ -76,7 +76,9 @@ def locate(pin: ChartPin, directories: Iterable[Path] | None = None) -> Path | N
 @dataclass
 class RenderedRelease:
     pin: ChartPin
-    status: str  # "rendered", "unavailable" (no source exists offline), "missing" (not in the cache), "failed"
+    # "rendered"; "unavailable" (not in the cache, and no offline copy of its source exists); "missing" (not in
+    # the cache, though an offline copy exists: the check fails); "failed"
+    status: str
     detail: str = ""
     objects: list[dict[str, Any]] = field(default_factory=list)
 
@@ -354,9 +356,11 @@ def render(pin: ChartPin, values: dict[str, Any], directories: Iterable[Path] | 
     marked values never reach the render cache. `forbidden`: texts (canaries) a stored output must not hold.
     `cache`: the folder of stored outputs, None to always render.
     """
-    if not pin.source_offline:
-        return RenderedRelease(pin, "unavailable", "chart source unavailable offline")
     directory = locate(pin, directories)
+    if directory is None and not pin.source_offline:
+        return RenderedRelease(pin, "unavailable", f"no offline copy of its chart source exists and it is not in "
+                                                   f"the chart cache (`python -m verify charts fetch` pulls it "
+                                                   f"where {pin.repository} is reachable)")
     if directory is None:
         return RenderedRelease(pin, "missing", f"chart source {pin.source_name} not in the chart cache "
                                                "(fill it with `python -m verify charts fetch`)")

@@ -63,7 +63,9 @@ class ChartPin:
     needs_objects: tuple[str, ...] = ()  # "Kind/resource name" of planned custom resources it waits for
     workloads: tuple[str, ...] = ()  # "Kind/name" of every workload a real install runs (hooks included)
     unhardened: tuple[tuple[str, str], ...] = ()  # ("Kind/name/container", why the chart allows no hardening)
-    source_offline: bool = True  # False: no copy of the chart's source exists to render (see docs)
+    # False: no offline copy of the chart's source exists; it is rendered once `python -m verify charts fetch`
+    # has pulled it from its repository, and checked against its cited templates (`upstream`) until then.
+    source_offline: bool = True
     serves_hosts: bool = False  # carries an Ingress: waits for the DNS records before cert-manager is asked
     open_maps: tuple[ValuePath, ...] = ()
     # The custom resources the program plans for this chart's controller (see custom_resources.py); called

@@ -54,13 +54,36 @@ def test_a_version_the_repository_does_not_serve_fails_clearly(repository: str, 
     assert not (tmp_path / "cache" / absent.source_name).exists()
 
 
-def test_a_chart_without_an_offline_source_is_never_pulled(tmp_path: Path) -> None:
-    result = chart_cache.fetch_one(charts.INFISICAL, tmp_path, repository="http://127.0.0.1:9")
-    assert result.status == "unavailable"
+# A chart with no offline copy of its source (infisical-standalone): the same record, under the valkey chart's
+# name and version so that the local repository serves it.
+NO_OFFLINE_COPY = dataclasses.replace(charts.VALKEY, source_offline=False, upstream=charts.INFISICAL.upstream)
 
 
-def test_the_checks_own_fetch_is_silent_when_everything_is_cached(tmp_path: Path) -> None:
+def test_a_chart_without_an_offline_copy_is_pulled_and_then_rendered(repository: str, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    assert rendering.render(NO_OFFLINE_COPY, {}, directories=[cache]).status == "unavailable"
+    result = chart_cache.fetch_one(NO_OFFLINE_COPY, cache, repository=repository, search=[cache])
+    assert result.status == "fetched", result.detail
+    rendered = rendering.render(NO_OFFLINE_COPY, {}, directories=[cache], cache=None)
+    assert rendered.rendered and any(item["kind"] == "Deployment" for item in rendered.objects)
+
+
+def test_a_chart_without_an_offline_copy_that_cannot_be_pulled_leaves_the_check_to_its_cited_templates(
+        tmp_path: Path) -> None:
+    result = chart_cache.fetch_one(charts.INFISICAL, tmp_path, repository="http://127.0.0.1:9", search=[tmp_path])
+    assert result.status == "unavailable" and "cited templates" in result.detail
+    lines: list[str] = []
+    assert chart_cache.fetch(tmp_path, (charts.INFISICAL,), lines.append) == 0, "not a failure of the fetch"
+
+
+def test_the_checks_own_fetch_is_silent_when_everything_is_cached(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import helm_python
+
     refs_path("charts-src", charts.VALKEY.source_name)
+    monkeypatch.setattr(rendering, "cache_dirs", lambda: [tmp_path, rendering.REFERENCE_SOURCES])
+    # What `make check` runs first never waits on the repository of a chart it can do without.
+    monkeypatch.setattr(helm_python, "pull", lambda *args, **kwargs: pytest.fail("pulled"))
     lines: list[str] = []
     assert chart_cache.fetch(tmp_path, (charts.VALKEY, charts.INFISICAL), lines.append, quiet=True) == 0
     assert lines == [] and not any(tmp_path.iterdir())
