@@ -25,11 +25,22 @@ PULUMI_VERSION = "3.272.0"
 PULUMI_KUBERNETES_VERSION = "4.34.2"
 
 
+class MovedInternal(RuntimeError):
+    """A private name this adapter wraps is gone from the installed SDK."""
+
+    def __init__(self, name: str, sdk: str, version: str) -> None:
+        super().__init__(f"{name} is not where {sdk} {version} has it: the installed SDK moved it; read it again "
+                         "and update components/sdk_internals.py")
+
+
 def secret_config_keys() -> frozenset[str]:
     """Every full config key the engine marks secret: from the runtime's set and from the environment."""
     from pulumi.runtime import config as runtime_config
 
-    keys = set(runtime_config._SECRET_KEYS.get()) | set(runtime_config.get_config_secret_keys_env())
+    try:
+        keys = set(runtime_config._SECRET_KEYS.get()) | set(runtime_config.get_config_secret_keys_env())
+    except AttributeError:
+        raise MovedInternal("pulumi.runtime.config._SECRET_KEYS", "pulumi", PULUMI_VERSION) from None
     return frozenset(keys)
 
 
@@ -37,12 +48,18 @@ def kubernetes_resource_defaults() -> pulumi.ResourceOptions:
     """The default options a typed pulumi_kubernetes resource merges into its own (provider version, plugin URL)."""
     from pulumi_kubernetes import _utilities
 
-    defaults: pulumi.ResourceOptions = _utilities.get_resource_opts_defaults()
+    try:
+        defaults: pulumi.ResourceOptions = _utilities.get_resource_opts_defaults()
+    except AttributeError:
+        raise MovedInternal("pulumi_kubernetes._utilities.get_resource_opts_defaults", "pulumi-kubernetes",
+                            PULUMI_KUBERNETES_VERSION) from None
     return defaults
 
 
 def sync_await(awaitable: Awaitable[T]) -> T:
     """Runs an awaitable to completion on the current event loop, as the SDK's own synchronous entry points do."""
-    from pulumi.runtime.sync_await import _sync_await
-
+    try:
+        from pulumi.runtime.sync_await import _sync_await
+    except ImportError:
+        raise MovedInternal("pulumi.runtime.sync_await._sync_await", "pulumi", PULUMI_VERSION) from None
     return _sync_await(awaitable)

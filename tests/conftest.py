@@ -73,7 +73,7 @@ _SHARED: dict[str, Evaluation] = {}
 def shared_run(config: StackConfig) -> Evaluation:
     """The evaluation of this exact config, made once per test process and shared by every test that only reads
     it: the session fixtures, and the tests of several files that evaluate the same configuration. Never for a
-    test that compares two evaluations, and never to be changed in place."""
+    test of determinism (two runs of one config must be two evaluations), and never to be changed in place."""
     key = json.dumps([sorted(config.values.items()), sorted(config.secret_keys),
                       [(c.label, c.value, c.marker) for c in config.canaries]])
     if key not in _SHARED:

@@ -83,7 +83,6 @@ class ChartPin:
     in_cluster_fields: tuple[tuple[str, ValuePath], ...] = ()
     issues_certificates: bool = False  # its ClusterIssuers issue the Ingresses' certificates
     serves_infisical_api: bool = False  # in-cluster clients reach Infisical's API through its Service
-    config_secret_refs: ConfigSecretRefs | None = None
     namespace_kept: bool = False  # its namespace is created even while the chart is not installed
 
     @property
@@ -192,8 +191,7 @@ ARGOCD = ChartPin(
     # same holds for argocd-cmd-params-cm (`configs.params`) and argocd-rbac-cm (`configs.rbac`).
     open_maps=(("configs", "cm"), ("configs", "params"), ("configs", "rbac"), ("server", "ingress", "annotations")),
     controllers=(("Job", runtime.from_argocd_job),),
-    secret_readers=(("ConfigMap", ARGOCD_SECRET_REFS.refs),),
-    config_secret_refs=ARGOCD_SECRET_REFS)
+    secret_readers=(("ConfigMap", ARGOCD_SECRET_REFS.refs),))
 
 # Install order: CRD-bringing operators first, then what runs on them.
 ALL: tuple[ChartPin, ...] = (CERT_MANAGER, EXTERNAL_SECRETS, INFISICAL_OPERATOR, CLOUDNATIVE_PG, VALKEY, INFISICAL,

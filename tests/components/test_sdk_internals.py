@@ -60,9 +60,19 @@ def test_sync_await_still_drives_a_coroutine() -> None:
     assert sdk_internals.sync_await(answer()) == 42
 
 
-def test_a_moved_internal_fails_with_the_pinned_version(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_moved_internal_fails_naming_it_and_the_pinned_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pulumi_kubernetes._utilities
     from pulumi.runtime import config as runtime_config
+    from pulumi.runtime import sync_await as module
 
     monkeypatch.delattr(runtime_config, "_SECRET_KEYS")
-    with pytest.raises(AssertionError, match=sdk_internals.PULUMI_VERSION):
-        test_the_secret_keys_internal_is_still_a_context_variable_of_keys()
+    with pytest.raises(sdk_internals.MovedInternal, match=rf"_SECRET_KEYS .*pulumi {sdk_internals.PULUMI_VERSION}"):
+        sdk_internals.secret_config_keys()
+    monkeypatch.delattr(pulumi_kubernetes._utilities, "get_resource_opts_defaults")
+    with pytest.raises(sdk_internals.MovedInternal, match=sdk_internals.PULUMI_KUBERNETES_VERSION):
+        sdk_internals.kubernetes_resource_defaults()
+    monkeypatch.delattr(module, "_sync_await")
+    pending = asyncio.sleep(0)
+    with pytest.raises(sdk_internals.MovedInternal, match="_sync_await"):
+        sdk_internals.sync_await(pending)
+    pending.close()

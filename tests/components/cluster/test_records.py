@@ -161,12 +161,6 @@ def test_registry_seeds_follow_their_records() -> None:
     assert grafana.seed not in plan.seeds(cluster_settings(grafana_oauth=False))
 
 
-def test_argocd_secret_label_is_the_one_its_chart_record_resolves_from() -> None:
-    (oidc,) = [secret for secret in plan.BOOTSTRAP_SECRETS if secret.name == c.SECRET_ARGOCD_OIDC]
-    assert charts.ARGOCD.config_secret_refs is not None
-    assert charts.ARGOCD.config_secret_refs.label in oidc.extra_labels
-
-
 # --- narrow component arguments ----------------------------------------------------------------------------------
 
 COMPONENTS = (bootstrap.ClusterBootstrapSecrets, releases.ClusterReleases, sync.ClusterObjects,

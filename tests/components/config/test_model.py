@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pytest
 
 from components.config.load import validate
+from components.config.problems import Problem
 from components.config.raw import RawConfig
 from components.secrets_registry import PROJECT
 from tests.conftest import TEST_STACK, full_config, run
@@ -132,10 +133,10 @@ CASES = [
 ]
 
 
-def problems_for(config: StackConfig) -> list[str]:
+def problems_for(config: StackConfig) -> list[Problem]:
     settings, problems = validate(RawConfig(config.values, frozenset(config.secret_keys)), "test")
     assert settings is None or not problems
-    return [p.render() for p in problems]
+    return problems
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
@@ -143,9 +144,10 @@ def test_each_bad_input_gives_one_clean_error(case: Case, capsys: pytest.Capture
     config = full_config()
     case.mutate(config)
     problems = problems_for(config)
-    assert len(problems) == 1, problems
-    assert problems[0].startswith(case.key + ":"), problems[0]
-    assert case.fix in problems[0]
+    assert len(problems) == 1, [p.render() for p in problems]
+    assert problems[0].key == case.key, problems[0].render()
+    assert case.fix in problems[0].fix, problems[0].render()  # the fix line itself, not the key it follows
+    assert problems[0].fix.startswith(("pulumi config ", "edit ")), "a command to run or an entry to edit"
 
     evaluation = run(config)
     assert evaluation.error is not None and case.key in evaluation.error
