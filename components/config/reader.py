@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 
 from components.config import fields, schema
-from components.config.problems import Problem, path_command, quote_plain, set_command, stack_file
+from components.config.problems import Problem, path_command, quote_plain, remove_command, set_command, stack_file
 from components.config.raw import RawConfig
 from components.config_commands import full_key
+from components.secrets_registry import BY_KEY
 
 # YAML 1.2, as the Pulumi CLI reads stack files (see verify/stackconfig.py), types only these as booleans:
 # `yes`, `no`, `on` and `off` arrive as the strings they are.
@@ -49,6 +50,15 @@ class Reader:
             self.rereads.append(key)
         self._taken.add(key)
         value = self.raw.get(key)
+        if value is not None and key not in BY_KEY and self.raw.is_secret(key):
+            # A plain setting stored with --secret: the operator meant to hide it, but a plain setting's value is
+            # shown in its errors and sent as a plain input. It is not read, so nothing shows it.
+            self.misplaced.add(key)  # not also "required and not set"
+            self.problem(key, "is stored encrypted, but it is a plain setting: its value would be shown and sent "
+                              "in plain text",
+                         f"{remove_command(key)}, then set it again without --secret (in {self.stack_file}, as a "
+                         "plain value)")
+            return None
         if value:
             self.present.add(key)
         return value

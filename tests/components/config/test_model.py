@@ -172,6 +172,20 @@ def test_all_problems_are_reported_at_once() -> None:
     assert run(config).error is not None
 
 
+@pytest.mark.parametrize("key", ["adminEmail", "bootstrapStageTimeout", "bifrostEnabled", "sshSourceRanges", "apps"])
+def test_a_plain_setting_stored_encrypted_is_named_and_its_value_never_shown(key: str) -> None:
+    config = full_config()
+    hidden = "HIDDEN-VALUE-meant-to-be-secret"  # invalid for every one of these keys
+    config.values[f"{PROJECT}:{key}"] = hidden
+    config.secret_keys.add(f"{PROJECT}:{key}")
+    problems = problems_for(config)
+    assert [p.key for p in problems] == [f"{PROJECT}:{key}"], [p.render() for p in problems]
+    assert "stored encrypted" in problems[0].message
+    evaluation = run(config)
+    assert evaluation.error is not None and hidden not in evaluation.error
+    assert all(hidden not in p.render() for p in problems)
+
+
 def test_secret_values_are_never_echoed_in_errors() -> None:
     config = full_config()
     secret("cloudflareApiToken", "SUPERSECRETVALUE\nX")(config)
