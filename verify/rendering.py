@@ -87,22 +87,25 @@ class RenderedRelease:
         return self.status == "rendered"
 
 
-def split_manifests(text: str) -> list[dict[str, Any]]:
+def split_manifests(text: str, needles: Iterable[str] = ()) -> list[dict[str, Any]]:
+    """The rendered text's objects. `needles`: the forms of every secret and canary of the values, which a
+    document kept parsed on disk must not hold."""
     documents = []
+    held = tuple(needles)
     for part in _SEPARATOR.split(text):
         if not part.strip():
             continue
-        loaded = _parse(part)
+        loaded = _parse(part, held)
         if isinstance(loaded, dict) and loaded:
             documents.append(loaded)
     return documents
 
 
-def _parse(document: str) -> Any:
+def _parse(document: str, needles: tuple[str, ...]) -> Any:
     """One rendered YAML document. CustomResourceDefinitions, most of the rendered text and static for a pinned
-    chart, are kept parsed (see `parse_static`); any other object may carry a value and is parsed each time (a
-    whole rendered output is stored only under the rules of `_storable`)."""
-    if not document.lstrip().startswith(CRD_HEADER):
+    chart, are kept parsed (see `parse_static`) unless a template put a value's secret in one; any other object
+    may carry a value and is parsed each time (a whole rendered output is stored only under `_storable`'s rules)."""
+    if not document.lstrip().startswith(CRD_HEADER) or any(needle in document for needle in needles):
         return yaml.load(document, Loader=_LOADER)  # noqa: S506 - a safe loader
     return parse_static(document)
 
@@ -283,16 +286,20 @@ def _holds_secret_data(manifest: dict[str, Any]) -> bool:
         value for field in ("data", "stringData") for value in (manifest.get(field) or {}).values())
 
 
-def _storable(objects: list[dict[str, Any]], secrets: list[str], forbidden: Iterable[str]) -> str | None:
+def _needles(secrets: list[str], forbidden: Iterable[str]) -> frozenset[str]:
+    """Every form of every secret-marked value and of every forbidden text (canaries)."""
+    return frozenset(form for secret in [*secrets, *forbidden] if secret for form in _forms(secret))
+
+
+def _storable(objects: list[dict[str, Any]], secrets: list[str], needles: frozenset[str]) -> str | None:
     """The JSON text to store for a rendered output, or None when it must not be stored: it holds a Secret's
-    values, or after the secret-marked values are taken out any form of a secret or of a canary is still there."""
+    values, or after the secret-marked values are taken out any of the `needles` (`_needles`) is still there."""
     if any(_holds_secret_data(manifest) for manifest in objects):
         return None
     redacted = _redacted(objects, secrets)
     if redacted is None:
         return None
     text = json.dumps(redacted, ensure_ascii=False, separators=(",", ":"))
-    needles = {form for secret in [*secrets, *forbidden] if secret for form in _forms(secret)}
     if any(needle in text for needle in needles):
         return None
     return text
@@ -376,9 +383,11 @@ def render(pin: ChartPin, values: dict[str, Any], directories: Iterable[Path] | 
         texts = _render_texts(str(directory), json.dumps(plain, sort_keys=True), pin.release_name, pin.namespace)
     except Exception as error:  # the renderer's own message says what is wrong with the values
         return RenderedRelease(pin, "failed", f"helm could not render {pin.source_name}: {error}")
-    objects = [manifest for text in texts for manifest in split_manifests(text) if not is_test_hook(manifest)]
+    needles = _needles(secrets, forbidden)
+    objects = [manifest for text in texts for manifest in split_manifests(text, needles)
+               if not is_test_hook(manifest)]
     if stored is not None:
-        text = _storable(objects, secrets, forbidden)
+        text = _storable(objects, secrets, needles)
         if text is not None:
             _store(stored, text)
     return RenderedRelease(pin, "rendered", str(directory), objects)

@@ -133,6 +133,36 @@ def test_an_output_holding_a_secret_is_not_stored(chart: Path, tmp_path: Path, v
     assert stored(cache) == []
 
 
+CRD = """apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: demos.example.com
+  annotations:
+    token: {{ .Values.plain | quote }}
+spec:
+  group: example.com
+  names: {kind: Demo, plural: demos}
+  scope: Namespaced
+  versions: [{name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object}}}]
+"""
+
+
+@pytest.mark.parametrize("values", [{"plain": marked(TOKEN)}, {"plain": TOKEN}], ids=["marked", "canary"])
+def test_a_crd_holding_a_secret_is_not_kept_parsed(chart: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   values: dict[str, Any]) -> None:
+    """A chart's CRDs are kept parsed on disk by content (they are static), unless a template put a value's
+    secret or a canary in one."""
+    monkeypatch.setattr(rendering, "PARSE_CACHE", tmp_path / "parsed")
+    (chart / "templates" / "crd.yaml").write_text(CRD)
+    release = render(chart, tmp_path / "rendered", values, forbidden=(TOKEN,))
+    assert any(item["kind"] == "CustomResourceDefinition" for item in release.objects)
+    kept = [path.read_text() for path in (tmp_path / "parsed").rglob("*.json")]
+    assert not any(TOKEN in text for text in kept)
+    (chart / "templates" / "crd.yaml").write_text(CRD.replace("{{ .Values.plain | quote }}", "static"))
+    render(chart, tmp_path / "rendered", values, forbidden=(TOKEN,))
+    assert list((tmp_path / "parsed").rglob("*.json")), "a CRD without one is kept parsed"
+
+
 def test_the_guard_itself_finds_each_form(chart: Path, tmp_path: Path) -> None:
     """The refusals above come from the guard, not from the renderer: the same outputs with nothing forbidden
     are stored."""

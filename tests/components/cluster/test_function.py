@@ -300,3 +300,26 @@ def test_a_secret_is_remembered_by_its_shape_only_and_a_wrong_value_type_still_f
     wrong["stringData"]["password"] = 5
     problems = function.schemas_valid(Inventory([Item(wrong, "program")]), installed[1])
     assert any("stringData.password" in problem for problem in problems)
+
+
+def test_the_render_cache_is_forbidden_every_canary_and_the_base64_of_its_whole_value(
+        installed: tuple[Inventory, Evaluation], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A multi-line canary's base64 (a template's `b64enc` of a kubeconfig) holds no base64 of its marker."""
+    import base64
+
+    seen: list[list[str]] = []
+    real = rendering.render
+
+    def recording(pin: Any, values: Any, **kwargs: Any) -> Any:
+        seen.append(list(kwargs.get("forbidden", ())))
+        return real(pin, values, **kwargs)
+
+    monkeypatch.setattr(rendering, "render", recording)
+    evaluation = installed[1]
+    inventory.build(evaluation)
+    multi_line = [canary for canary in evaluation.canaries if "\n" in canary.value.strip()]
+    assert multi_line, "the full config holds multi-line canaries (a kubeconfig, SSH keys)"
+    for canary in multi_line:
+        whole = base64.b64encode(canary.value.encode()).decode()
+        assert all(canary.marker in forbidden and whole in forbidden for forbidden in seen if forbidden)
+    assert any(seen)
