@@ -55,12 +55,23 @@ if ! { exec {server_fd}<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null; then
 fi
 printf '%s\0' call "$$" "$#" "$@" "$has_stdin" "$stdin" >&"$server_fd"
 
-while IFS= read -r -d '' -u "$server_fd" kind && IFS= read -r -d '' -u "$server_fd" text; do
+# The reply's first field comes once the call is done, which may be minutes (block_on): it is awaited in reads of
+# at most a second, so that a signal that lands just before a read begins (bash then blocks in read(2) with its
+# trap still pending) runs its trap within a second instead of after the call. A read that times out keeps what
+# it read; the rest of the field follows.
+kind=""
+until IFS= read -r -d '' -t 1 -u "$server_fd" part; do
+  (($? > 128)) || fail "the fake docker server ended the call without an exit code"
+  kind+="$part"
+done
+kind+="$part"
+while IFS= read -r -d '' -u "$server_fd" text; do
   case "$kind" in
     out) printf '%s\n' "$text" ;;
     err) printf '%s\n' "$text" >&2 ;;
     exit) exit "$text" ;;
     *) fail "the fake docker server sent an unknown reply kind '$kind'" ;;
   esac
+  IFS= read -r -d '' -u "$server_fd" kind || break
 done
 fail "the fake docker server ended the call without an exit code"
