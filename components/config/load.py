@@ -65,7 +65,6 @@ def validate(raw: RawConfig, stack: str) -> tuple[Settings | None, list[Problem]
         dns=dns,
         allow_data_key_change=r.boolean("allowDataKeyChange"),
         generations=generations,
-        supplied=frozenset(secret_values),
         secret_values=secret_values,
     )
     return (None, r.problems) if r.problems else (settings, [])

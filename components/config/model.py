@@ -144,7 +144,11 @@ class Settings:
     dns: DnsSettings
     allow_data_key_change: bool
     generations: Mapping[SecretSpec, int]  # rotation counter of each generated secret
-    supplied: frozenset[SecretSpec]  # the secrets whose value comes from config
     # Each supplied secret's value, read once by the config model: the only copy the program holds.
     secret_values: Mapping[SecretSpec, SecretValue] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def supplied(self) -> frozenset[SecretSpec]:
+        """The secrets whose value comes from config."""
+        return frozenset(self.secret_values)
 
