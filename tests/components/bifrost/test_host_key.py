@@ -1,24 +1,23 @@
 """A supplied sshHostPrivateKey never crosses an invoke: its public half is computed in the program.
 
 The SDK sends invoke arguments without their secret markers (a `tls.get_public_key` call would carry the
-private key in plain text to the engine and its logs). Every invoke the program makes is recorded here
-from the mock providers' `call`, which receives exactly what crossed the RPC.
+private key in plain text to the engine and its logs). Every invoke the program makes is in the evaluation's
+`invokes`, recorded by the mock monitor from the request that crossed the RPC.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 
 from components.bootstrap_secrets import openssh_public_key
 from components.secrets_registry import BY_KEY
-from tests.conftest import full_config
+from tests.conftest import full_config, shared_run
 from verify import canaries
-from verify.evaluate import Evaluation, evaluate
-from verify.mocks import CanaryProviders, unwrap
+from verify.evaluate import Evaluation
+from verify.mocks import unwrap
 from verify.stackconfig import StackConfig
 
 HOST_KEY = BY_KEY["sshHostPrivateKey"]
@@ -29,39 +28,24 @@ def supplied_host_key() -> tuple[StackConfig, canaries.Canary]:
     return config, config.set_secret(HOST_KEY)
 
 
-def evaluate_recording(config: StackConfig, monkeypatch: pytest.MonkeyPatch) -> tuple[Evaluation, list[Any]]:
-    invokes: list[Any] = []
-    original = CanaryProviders.call
-
-    def recording(self: CanaryProviders, args: Any) -> Any:
-        invokes.append((args.token, dict(args.args)))
-        return original(self, args)
-
-    monkeypatch.setattr(CanaryProviders, "call", recording)
-    evaluation = evaluate(config.values, config.secret_keys, config.canaries)
-    if evaluation.crash is not None:
-        raise evaluation.crash
-    return evaluation, invokes
-
-
 def expected_public_key(private_key: str) -> str:
     key = serialization.load_ssh_private_key(private_key.encode(), password=None)
     return key.public_key().public_bytes(serialization.Encoding.OpenSSH,
                                          serialization.PublicFormat.OpenSSH).decode()
 
 
-def test_no_invoke_carries_the_supplied_host_key(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_invoke_carries_the_supplied_host_key() -> None:
     config, canary = supplied_host_key()
-    evaluation, invokes = evaluate_recording(config, monkeypatch)
+    evaluation = shared_run(config)
     assert evaluation.error is None
-    carried = [token for token, args in invokes if canary.marker in json.dumps(args)]
+    carried = [token for token, args in evaluation.invokes if canary.marker in json.dumps(args)]
     assert carried == []
-    assert not any(token.startswith("tls:") for token, _args in invokes)
+    assert not any(token.startswith("tls:") for token, _args in evaluation.invokes)
 
 
-def test_the_derived_public_half_is_pinned_and_exported(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_derived_public_half_is_pinned_and_exported() -> None:
     config, canary = supplied_host_key()
-    evaluation, _invokes = evaluate_recording(config, monkeypatch)
+    evaluation = shared_run(config)
     public = expected_public_key(canary.value)
     known_hosts = unwrap(evaluation.stack_outputs["bifrostKnownHosts"])
     assert known_hosts == f"203.0.113.10 {public}"
@@ -73,9 +57,8 @@ def test_the_derived_public_half_is_pinned_and_exported(monkeypatch: pytest.Monk
     assert public in user_data
 
 
-def test_a_generated_host_key_needs_no_invoke_either(monkeypatch: pytest.MonkeyPatch) -> None:
-    _evaluation, invokes = evaluate_recording(full_config(), monkeypatch)
-    assert not any(token.startswith("tls:") for token, _args in invokes)
+def test_a_generated_host_key_needs_no_invoke_either(full_evaluation: Evaluation) -> None:
+    assert not any(token.startswith("tls:") for token, _args in full_evaluation.invokes)
 
 
 def test_an_unreadable_key_fails_with_the_key_name_and_no_key_text() -> None:

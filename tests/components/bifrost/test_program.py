@@ -165,9 +165,8 @@ def test_no_canary_in_create_strings_or_plain_triggers(overridden_evaluation: Ev
             assert is_secret_marker(trigger) or not any(m in str(trigger) for m in markers)
 
 
-def test_two_evaluations_are_identical() -> None:
-    first, second = run(full_config()), run(full_config())
-    assert inputs_by_name(first) == inputs_by_name(second)
+def test_two_evaluations_are_identical(full_evaluation: Evaluation, repeated_evaluation: Evaluation) -> None:
+    assert inputs_by_name(full_evaluation) == inputs_by_name(repeated_evaluation)
 
 
 def _user_data(evaluation: Evaluation) -> str:

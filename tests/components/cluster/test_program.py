@@ -396,13 +396,12 @@ def test_outputs_name_every_secret_and_hold_no_value(full_evaluation: Evaluation
     assert outputs["clusterWaiting"] == []
 
 
-def test_the_same_config_gives_the_same_cluster_inputs(full_evaluation: Evaluation) -> None:
-    again = run(full_config())
-
+def test_the_same_config_gives_the_same_cluster_inputs(full_evaluation: Evaluation,
+                                                       repeated_evaluation: Evaluation) -> None:
     def inputs(evaluation: Evaluation) -> dict[str, Any]:
         return {r.urn: r.inputs for r in k8s_registrations(evaluation)}
 
-    assert inputs(again) == inputs(full_evaluation)
+    assert inputs(repeated_evaluation) == inputs(full_evaluation)
 
 
 def test_a_too_fast_infisical_resync_is_one_clear_error() -> None:

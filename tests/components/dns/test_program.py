@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from components.dns import cloudflare
-from tests.components.dns.helpers import INGRESS, RECORD, ZONE, ZONE_ID, dns_config, evaluate_dns, records
+from tests.components.dns.helpers import INGRESS, RECORD, ZONE, ZONE_ID, ZoneLookups, dns_config, evaluate_dns, records
 from verify.evaluate import Evaluation
 from verify.leaks import find_leaks
 from verify.mocks import is_secret_marker
@@ -17,10 +17,15 @@ CLUSTER_RECORDS = {"dns-infisical-a", "dns-infisical-aaaa", "dns-argocd-a", "dns
 
 
 @pytest.fixture(scope="module")
-def evaluation() -> Evaluation:
-    evaluation, _ = evaluate_dns(dns_config())
+def evaluated() -> tuple[Evaluation, ZoneLookups]:
+    evaluation, lookups = evaluate_dns(dns_config())
     assert evaluation.error is None, evaluation.error
-    return evaluation
+    return evaluation, lookups
+
+
+@pytest.fixture(scope="module")
+def evaluation(evaluated: tuple[Evaluation, ZoneLookups]) -> Evaluation:
+    return evaluated[0]
 
 
 def test_every_configured_host_gets_its_records(evaluation: Evaluation) -> None:
@@ -44,8 +49,8 @@ def test_records_are_not_proxied_and_sit_in_the_looked_up_zone(evaluation: Evalu
         assert record["ttl"] == cloudflare.TTL_AUTOMATIC
 
 
-def test_the_zone_is_found_by_name_with_the_explicit_provider() -> None:
-    evaluation, lookups = evaluate_dns(dns_config())
+def test_the_zone_is_found_by_name_with_the_explicit_provider(evaluated: tuple[Evaluation, ZoneLookups]) -> None:
+    evaluation, lookups = evaluated
     provider = evaluation.one("pulumi:providers:cloudflare", "cloudflare")
     assert len(lookups.calls) == 1
     call = lookups.calls[0]

@@ -27,7 +27,7 @@ from components.bifrost import blueprint
 from components.secrets_registry import BY_KEY
 from fakes.bifrost.harness import Stack
 from tests.components.bifrost.ssh.sshd import Session, Sshd, skip_without_sshd
-from tests.conftest import full_config, run
+from tests.conftest import full_config, shared_run
 from verify import canaries
 from verify.evaluate import Evaluation
 from verify.mocks import Registration, unwrap
@@ -80,7 +80,7 @@ def target_of(writer: Registration) -> str:
 def program() -> Program:
     config = full_config()
     config.set_secret(BY_KEY["sshHostPrivateKey"])
-    evaluation = run(config)
+    evaluation = shared_run(config)
     commands = {r.name: r for r in evaluation.by_type(COMMAND)}
     writers = [r for name, r in commands.items() if "-file-" in name]
     copies = [(Path(unwrap(r.inputs)["source"]["path"]), str(unwrap(r.inputs)["remotePath"]))
