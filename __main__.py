@@ -33,10 +33,10 @@ if dns is not None:
 if bifrost_server is not None:
     BifrostFiles("bifrost-files", settings, secrets, bifrost_server,
                  dns_records=dns.bifrost_records if dns else ())
-    outputs.export_bifrost(settings, secrets, bifrost_server)
+    outputs.export_bifrost(settings, bifrost_server)
 
 outputs.export_common(settings, secrets)
 
 if settings.cluster.enabled:
     cluster = ClusterPlatform("cluster", settings, secrets, dns_records=dns.cluster_records if dns else ())
-    outputs.export_cluster(cluster, secrets)
+    outputs.export_cluster(cluster)

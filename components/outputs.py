@@ -10,7 +10,7 @@ from components.cluster.platform import ClusterPlatform
 from components.config.model import Settings
 from components.config.secrets import missing_later_secrets, secret_in_scope
 from components.dns.records import DnsRecords
-from components.secrets_registry import INFISICAL_ADMIN_PASSWORD, SECRETS, SSH_DEPLOY_KEY
+from components.secrets_registry import SECRETS, SSH_DEPLOY_KEY
 
 
 def pending_steps(settings: Settings) -> list[str]:
@@ -41,6 +41,8 @@ def rotation_status(settings: Settings) -> dict[str, dict[str, object]]:
 def export_common(settings: Settings, secrets: BootstrapSecrets) -> None:
     pulumi.export("pendingSteps", pending_steps(settings))
     pulumi.export("rotationStatus", rotation_status(settings))
+    # What the operator signs in with (first passwords, the deploy key), only while generated: the record names
+    # its output.
     for spec in SECRETS:
         value = secrets.operator_value(spec)
         if value is not None:
@@ -48,7 +50,7 @@ def export_common(settings: Settings, secrets: BootstrapSecrets) -> None:
             pulumi.export(spec.operator_output, value)
 
 
-def export_bifrost(settings: Settings, secrets: BootstrapSecrets, server: BifrostServer) -> None:
+def export_bifrost(settings: Settings, server: BifrostServer) -> None:
     bifrost = settings.bifrost
     pulumi.export("bifrostIpv4", server.ipv4)
     pulumi.export("bifrostIpv6", server.ipv6)
@@ -56,29 +58,22 @@ def export_bifrost(settings: Settings, secrets: BootstrapSecrets, server: Bifros
     known_hosts = pulumi.Output.all(server.ipv4, server.host_key.public_key).apply(
         lambda parts: f"{parts[0]} {parts[1]}")
     pulumi.export("bifrostKnownHosts", known_hosts)
-    generated_key = SSH_DEPLOY_KEY not in settings.supplied
+    generated_key = SSH_DEPLOY_KEY not in settings.supplied  # then export_common exports it
     key_step = (
-        "pulumi stack output --show-secrets bifrostDeployKey > ~/.ssh/bifrost_ed25519 && "
+        f"pulumi stack output --show-secrets {SSH_DEPLOY_KEY.operator_output} > ~/.ssh/bifrost_ed25519 && "
         "chmod 600 ~/.ssh/bifrost_ed25519 && " if generated_key else ""
     )
     pulumi.export("bifrostSsh", server.ipv4.apply(
         lambda ip: f"pulumi stack output bifrostKnownHosts >> ~/.ssh/known_hosts && {key_step}"
                    f"ssh {'-i ~/.ssh/bifrost_ed25519 ' if generated_key else ''}root@{ip}"))
-    if generated_key:
-        # Encrypted in state; the operator reads it on purpose with --show-secrets.
-        pulumi.export("bifrostDeployKey", server.deploy_key.private_key)
 
 
-def export_cluster(cluster: ClusterPlatform, secrets: BootstrapSecrets) -> None:
+def export_cluster(cluster: ClusterPlatform) -> None:
     """Names of every cluster Secret created or synced (per namespace), the releases, the cluster's next steps."""
     plan = cluster.plan
     pulumi.export("clusterSecrets", plan.secret_names())
     pulumi.export("clusterReleases", {pin.release_name: f"{pin.chart} {pin.version}" for pin in plan.releases})
     pulumi.export("clusterPendingSteps", list(plan.pending))
-    if plan.provisioner is not None:
-        # The first Infisical admin's login; encrypted in state, read on purpose with --show-secrets.
-        pulumi.export("infisicalAdmin", {"email": plan.provisioner.admin_email,
-                                         "password": secrets.value(INFISICAL_ADMIN_PASSWORD)})
     # Planned but not applied until the machine identity is set: every store, auth and sync object a catalog
     # change makes, so a review shows them before the secret exists.
     pulumi.export("clusterWaiting", [

@@ -209,7 +209,7 @@ SSH_DEPLOY_KEY = SecretSpec(
     scope=Scope.BIFROST, format=formats.OPENSSH_PRIVATE_KEY, rotatable=False,
     rotation_note="the server's authorized key is set at creation: rotate by hand on the server first",
     consumers=("every remote.Command / CopyToRemote connection", "hcloud SSH key (public half)"),
-    generator=Ed25519Gen(), required_with="sshPublicKey",
+    generator=Ed25519Gen(), required_with="sshPublicKey", operator_output="bifrostDeployKey",
     state_name="sshPrivateKey")
 
 KUBECONFIG = SecretSpec(
@@ -262,7 +262,7 @@ INFISICAL_ADMIN_PASSWORD = SecretSpec(
                   "Infisical UI afterwards",
     consumers=("cluster Secret infisical/infisical-admin: password (env of the infisical-bootstrap Job, "
                "POST /api/v1/admin/bootstrap on the first run only)",),
-    generator=RandomPasswordGen(32),
+    generator=RandomPasswordGen(32), operator_output="infisicalAdminPassword",
     state_name="infisicalAdminPassword")
 
 MACHINE_IDENTITY_CLIENT_ID = SecretSpec(

@@ -39,8 +39,8 @@ def test_a_string_output_is_printed_whole_and_secrets_stay_hidden() -> None:
     command = "pulumi stack output bifrostKnownHosts >> ~/.ssh/known_hosts && " + "ssh -i key root@203.0.113.10 " * 3
     assert tree.output_lines("bifrostSsh", command) == [f"bifrostSsh = {json.dumps(command)}"]
     secret = {SECRET_SIG_KEY: SECRET_SIG, "value": "canary"}
-    assert tree.output_lines("infisicalAdmin", {"password": secret, "email": "a@b.c"}) == [
-        'infisicalAdmin = {password=[secret], email="a@b.c"}']
+    assert tree.output_lines("login", {"password": secret, "email": "a@b.c"}) == [
+        'login = {password=[secret], email="a@b.c"}']
 
 
 def test_the_outputs_section_of_an_evaluation_is_never_cut() -> None:

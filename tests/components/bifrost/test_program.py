@@ -225,10 +225,13 @@ def test_stack_outputs_hold_no_plain_secret(full_evaluation: Evaluation, overrid
     assert {"bifrostIpv4", "bifrostIpv6", "bifrostHosts", "bifrostSsh", "pendingSteps"} <= outputs.keys()
     assert outputs["bifrostIpv4"] == "203.0.113.10"
     # First passwords and the generated deploy key are exported, encrypted, only while generated.
-    for name in ("netbirdOwnerPassword", "authentikAdminPassword", "bifrostDeployKey"):
-        assert is_secret_marker(outputs[name]), name
-    supplied = overridden_evaluation.stack_outputs
-    assert "netbirdOwnerPassword" not in supplied and "authentikAdminPassword" not in supplied
+    handed_out = [spec for spec in SECRETS if spec.operator_output]
+    for spec in handed_out:
+        assert is_secret_marker(outputs[spec.operator_output]), spec.operator_output
+    supplied = full_config(include_generated=True).secret_keys
+    assert {spec.full_key for spec in handed_out} & supplied, "the overridden stack supplies some of them"
+    for spec in handed_out:
+        assert (spec.operator_output in overridden_evaluation.stack_outputs) is (spec.full_key not in supplied)
 
 
 @pytest.mark.skipif(shutil.which("cloud-init") is None,

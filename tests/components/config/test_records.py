@@ -111,5 +111,5 @@ def test_secrets_required_by_a_setting_name_it_on_their_record() -> None:
 
 def test_operator_outputs_are_declared_on_the_records(full_evaluation: Evaluation) -> None:
     declared = {spec.operator_output for spec in SECRETS if spec.operator_output}
-    assert declared == {"netbirdOwnerPassword", "authentikAdminPassword"}
+    assert declared == {"netbirdOwnerPassword", "authentikAdminPassword", "bifrostDeployKey", "infisicalAdminPassword"}
     assert declared <= set(full_evaluation.stack_outputs)
