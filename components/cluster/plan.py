@@ -8,7 +8,7 @@ all the same and listed as waiting, so a reviewer sees what a catalog change mak
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -45,7 +45,43 @@ class SecretValues(Protocol):
     def value(self, spec: SecretSpec) -> pulumi.Output[str]: ...
 
 
-DataFn = Callable[[SecretValues, ClusterSettings], Mapping[str, pulumi.Input[str]]]
+@dataclass(frozen=True)
+class ChosenKey:
+    """A data key its consumer lets the operator choose: shown as `{setting}`, applied from the settings."""
+
+    setting: str
+    applied: Callable[[ClusterSettings], str]
+
+
+@dataclass(frozen=True)
+class DataField:
+    """One data key of a bootstrap Secret and where its value comes from: a registry secret (whole, or inside a
+    `transform` applied within the secret Output, such as a URL around a password), or a plain setting."""
+
+    key: str | ChosenKey
+    secret: SecretSpec | None = None
+    transform: Callable[[str], str] | None = None
+    plain: Callable[[ClusterSettings], str] | None = None
+
+    def __post_init__(self) -> None:
+        if (self.secret is None) is (self.plain is None) or (self.transform is not None and self.secret is None):
+            raise ValueError(f"data key {self.shown_key}: give it exactly one of secret (optionally with a "
+                             "transform) or plain")
+
+    @property
+    def shown_key(self) -> str:
+        return self.key if isinstance(self.key, str) else "{" + self.key.setting + "}"
+
+    def applied_key(self, cluster: ClusterSettings) -> str:
+        return self.key if isinstance(self.key, str) else self.key.applied(cluster)
+
+    def value(self, secrets: SecretValues, cluster: ClusterSettings) -> pulumi.Input[str]:
+        if self.secret is None:
+            assert self.plain is not None
+            return self.plain(cluster)
+        held = secrets.value(self.secret)
+        # Applied on the secret Output: the string it builds exists only within it.
+        return held.apply(self.transform) if self.transform is not None else held
 
 
 @dataclass(frozen=True)
@@ -61,9 +97,7 @@ class Wanted:
 class BootstrapSecret:
     name: str
     namespace: str
-    keys: tuple[str, ...]  # data keys, in order
-    secrets: tuple[SecretSpec, ...]  # the secrets it holds
-    data: DataFn  # each key's value: secret Outputs, except plain non-secret settings
+    fields: tuple[DataField, ...]  # its data keys, in order, each with its value's source
     wanted: Callable[[Wanted], bool]
     purpose: str
     secret_type: str = "Opaque"
@@ -72,17 +106,27 @@ class BootstrapSecret:
     # it changes with it. For a consumer that caches what it read from a Secret until its own spec changes.
     versioned: bool = False
     provisioner_reads: bool = False  # the provisioner Job reads it (a secretKeyRef), and waits for it
-    # `{name}` in a key is the setting this gives (a key its consumer lets the operator choose)
-    placeholders: tuple[tuple[str, Callable[[ClusterSettings], str]], ...] = ()
 
     @property
     def resource_name(self) -> str:
         return f"{self.namespace}-{self.name}"
 
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The data keys as the docs show them (a key the operator chooses as `{setting}`)."""
+        return tuple(field.shown_key for field in self.fields)
+
+    @property
+    def secrets(self) -> tuple[SecretSpec, ...]:
+        """The registry secrets it holds, each once."""
+        return tuple(dict.fromkeys(field.secret for field in self.fields if field.secret is not None))
+
     def applied_keys(self, cluster: ClusterSettings) -> tuple[str, ...]:
-        """The data keys with their placeholders filled from the settings."""
-        settings = {name: setting(cluster) for name, setting in self.placeholders}
-        return tuple(key.format_map(settings) for key in self.keys)
+        return tuple(field.applied_key(cluster) for field in self.fields)
+
+    def data(self, secrets: SecretValues, cluster: ClusterSettings) -> dict[str, pulumi.Input[str]]:
+        """Each data key's value: secret Outputs, except plain non-secret settings."""
+        return {field.applied_key(cluster): field.value(secrets, cluster) for field in self.fields}
 
     @property
     def guarded(self) -> tuple[SecretSpec, ...]:
@@ -136,56 +180,43 @@ def synced_secrets(item: PlannedObject) -> list[tuple[str, str]]:
     return list(item.writes)
 
 
-def _infisical_data(secrets: SecretValues, cluster: ClusterSettings) -> Mapping[str, pulumi.Input[str]]:
-    return {
-        "AUTH_SECRET": secrets.value(INFISICAL_AUTH_SECRET),
-        "ENCRYPTION_KEY": secrets.value(INFISICAL_ENCRYPTION_KEY),
-        "SITE_URL": values.infisical_site_url(cluster.infisical_host),
-        # Built inside an apply on the secret passwords: the strings exist only within secret Outputs.
-        "DB_CONNECTION_URI": secrets.value(INFISICAL_POSTGRES_PASSWORD).apply(values.database_url),
-        "REDIS_URL": secrets.value(INFISICAL_REDIS_PASSWORD).apply(values.redis_url),
-    }
-
-
-def _identity_data(secrets: SecretValues, cluster: ClusterSettings) -> Mapping[str, pulumi.Input[str]]:
-    return {c.KEY_CLIENT_ID: secrets.value(MACHINE_IDENTITY_CLIENT_ID),
-            c.KEY_CLIENT_SECRET: secrets.value(MACHINE_IDENTITY_CLIENT_SECRET)}
-
+IDENTITY_FIELDS = (DataField(c.KEY_CLIENT_ID, MACHINE_IDENTITY_CLIENT_ID),
+                   DataField(c.KEY_CLIENT_SECRET, MACHINE_IDENTITY_CLIENT_SECRET))
 
 INFISICAL_ADMIN_SECRET = BootstrapSecret(
-    c.SECRET_INFISICAL_ADMIN, c.NS_INFISICAL, (c.KEY_ADMIN_PASSWORD,), (INFISICAL_ADMIN_PASSWORD,),
-    data=lambda secrets, cluster: {c.KEY_ADMIN_PASSWORD: secrets.value(INFISICAL_ADMIN_PASSWORD)},
+    c.SECRET_INFISICAL_ADMIN, c.NS_INFISICAL, (DataField(c.KEY_ADMIN_PASSWORD, INFISICAL_ADMIN_PASSWORD),),
     wanted=lambda wanted: wanted.cluster.install_infisical, provisioner_reads=True,
     purpose="the first Infisical admin's password, read by the provisioner Job at instance bootstrap")
 
 BOOTSTRAP_SECRETS: tuple[BootstrapSecret, ...] = (
     BootstrapSecret(
         c.SECRET_INFISICAL, c.NS_INFISICAL,
-        ("AUTH_SECRET", "ENCRYPTION_KEY", "SITE_URL", "DB_CONNECTION_URI", "REDIS_URL"),
-        (INFISICAL_ENCRYPTION_KEY, INFISICAL_AUTH_SECRET, INFISICAL_POSTGRES_PASSWORD,
-         INFISICAL_REDIS_PASSWORD),
-        data=_infisical_data, wanted=lambda wanted: wanted.cluster.install_infisical,
+        (DataField("AUTH_SECRET", INFISICAL_AUTH_SECRET),
+         DataField("ENCRYPTION_KEY", INFISICAL_ENCRYPTION_KEY),
+         DataField("SITE_URL", plain=lambda cluster: values.infisical_site_url(cluster.infisical_host)),
+         DataField("DB_CONNECTION_URI", INFISICAL_POSTGRES_PASSWORD, transform=values.database_url),
+         DataField("REDIS_URL", INFISICAL_REDIS_PASSWORD, transform=values.redis_url)),
+        wanted=lambda wanted: wanted.cluster.install_infisical,
         purpose="Infisical's env (kubeSecretRef): encryption key, session secret, site URL, database and Redis URLs"),
     BootstrapSecret(
-        c.SECRET_DATABASE, c.NS_INFISICAL, ("username", "password"), (INFISICAL_POSTGRES_PASSWORD,),
-        data=lambda secrets, cluster: {"username": c.DATABASE_OWNER,
-                                       "password": secrets.value(INFISICAL_POSTGRES_PASSWORD)},
+        c.SECRET_DATABASE, c.NS_INFISICAL,
+        (DataField("username", plain=lambda cluster: c.DATABASE_OWNER),
+         DataField("password", INFISICAL_POSTGRES_PASSWORD)),
         wanted=lambda wanted: wanted.cluster.install_infisical, secret_type="kubernetes.io/basic-auth",
         purpose="owner of Infisical's PostgreSQL database (CloudNativePG bootstrap.initdb.secret)"),
     BootstrapSecret(
-        c.SECRET_VALKEY_USERS, c.NS_INFISICAL, (c.KEY_VALKEY_PASSWORD,), (INFISICAL_REDIS_PASSWORD,),
-        data=lambda secrets, cluster: {c.KEY_VALKEY_PASSWORD: secrets.value(INFISICAL_REDIS_PASSWORD)},
+        c.SECRET_VALKEY_USERS, c.NS_INFISICAL, (DataField(c.KEY_VALKEY_PASSWORD, INFISICAL_REDIS_PASSWORD),),
         wanted=lambda wanted: wanted.cluster.install_infisical,
         purpose="Valkey's ACL user `default` (auth.usersExistingSecret)"),
     BootstrapSecret(
-        c.SECRET_CLOUDFLARE, c.NS_CERT_MANAGER, ("{cloudflareSecretKey}",), (CLOUDFLARE_API_TOKEN,),
-        data=lambda secrets, cluster: {cluster.cloudflare_secret_key: secrets.value(CLOUDFLARE_API_TOKEN)},
+        c.SECRET_CLOUDFLARE, c.NS_CERT_MANAGER,
+        (DataField(ChosenKey("cloudflareSecretKey", lambda cluster: cluster.cloudflare_secret_key),
+                   CLOUDFLARE_API_TOKEN),),
         wanted=lambda wanted: wanted.cluster.install_cert_manager,
-        placeholders=(("cloudflareSecretKey", lambda cluster: cluster.cloudflare_secret_key),),
         purpose="the ClusterIssuer's Cloudflare DNS-01 solver (apiTokenSecretRef)"),
     BootstrapSecret(
-        c.SECRET_MACHINE_IDENTITY, c.NS_EXTERNAL_SECRETS, (c.KEY_CLIENT_ID, c.KEY_CLIENT_SECRET), IDENTITY_SECRETS,
-        data=_identity_data, wanted=lambda wanted: wanted.supplied_identity,
+        c.SECRET_MACHINE_IDENTITY, c.NS_EXTERNAL_SECRETS, IDENTITY_FIELDS,
+        wanted=lambda wanted: wanted.supplied_identity,
         purpose="universal-auth credentials of ESO's ClusterSecretStore (re-read on every reconcile)"),
     # The Infisical operator's InfisicalAuth caches its login per InfisicalAuth and drops the cache only when the
     # InfisicalAuth's spec (or its InfisicalConnection) changes: its watch on Secrets re-queues without invalidating
@@ -194,13 +225,12 @@ BOOTSTRAP_SECRETS: tuple[BootstrapSecret, ...] = (
     # the operator logs in again with the new credentials at once; its InfisicalStaticSecrets watch the
     # InfisicalAuth and re-sync (internal/controller/v1beta1/infisicalstaticsecret_controller.go).
     BootstrapSecret(
-        c.SECRET_OPERATOR_IDENTITY, c.NS_INFISICAL_OPERATOR, (c.KEY_CLIENT_ID, c.KEY_CLIENT_SECRET), IDENTITY_SECRETS,
-        data=_identity_data, wanted=lambda wanted: wanted.supplied_identity, versioned=True,
+        c.SECRET_OPERATOR_IDENTITY, c.NS_INFISICAL_OPERATOR, IDENTITY_FIELDS,
+        wanted=lambda wanted: wanted.supplied_identity, versioned=True,
         purpose="universal-auth credentials of the Infisical operator's InfisicalAuth (renamed on rotation)"),
     INFISICAL_ADMIN_SECRET,
     BootstrapSecret(
-        c.SECRET_ARGOCD_OIDC, c.NS_ARGOCD, (c.KEY_OIDC_CLIENT_SECRET,), (ARGOCD_OIDC_CLIENT_SECRET,),
-        data=lambda secrets, cluster: {c.KEY_OIDC_CLIENT_SECRET: secrets.value(ARGOCD_OIDC_CLIENT_SECRET)},
+        c.SECRET_ARGOCD_OIDC, c.NS_ARGOCD, (DataField(c.KEY_OIDC_CLIENT_SECRET, ARGOCD_OIDC_CLIENT_SECRET),),
         wanted=lambda wanted: wanted.oidc, extra_labels=(charts.ARGOCD_SECRET_REFS.label,),
         purpose="Argo CD OIDC client secret, read as $argocd-oidc:clientSecret"),
 )

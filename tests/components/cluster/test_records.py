@@ -15,7 +15,7 @@ from components.cluster import bootstrap, charts, plan, provisioner, releases, s
 from components.cluster import constants as c
 from components.cluster.charts import ChartPin
 from components.cluster.objects import ObjectContext, PlannedObject
-from components.secrets_registry import INFISICAL_ENCRYPTION_KEY, SECRETS
+from components.secrets_registry import INFISICAL_ENCRYPTION_KEY, INFISICAL_POSTGRES_PASSWORD, SECRETS, SecretSpec
 from tests.components.cluster.helpers import EVERYTHING, cluster_settings
 from verify import inventory
 from verify.evaluate import Evaluation
@@ -132,7 +132,8 @@ def test_data_key_guards_follow_the_registry() -> None:
 
 
 def test_a_record_holding_a_data_key_is_kept_and_guarded() -> None:
-    record = dataclasses.replace(plan.BOOTSTRAP_SECRETS[1], secrets=(INFISICAL_ENCRYPTION_KEY,))
+    record = dataclasses.replace(plan.BOOTSTRAP_SECRETS[1],
+                                 fields=(plan.DataField("key", INFISICAL_ENCRYPTION_KEY),))
     assert record.retain_on_delete
     assert record.guarded == (INFISICAL_ENCRYPTION_KEY,)
 
@@ -238,10 +239,34 @@ def test_the_in_cluster_fields_are_those_of_the_records() -> None:
 def test_a_key_the_operator_chooses_is_filled_in_by_its_record() -> None:
     (cloudflare,) = [secret for secret in plan.BOOTSTRAP_SECRETS if secret.name == c.SECRET_CLOUDFLARE]
     assert cloudflare.keys == ("{cloudflareSecretKey}",)  # as the docs show it
-    assert cloudflare.applied_keys(cluster_settings(cloudflare_secret_key="token")) == ("token",)
+    chosen = cluster_settings(cloudflare_secret_key="token")
+    assert cloudflare.applied_keys(chosen) == ("token",)
+    assert list(cloudflare.data(CANARY_VALUES, chosen)) == ["token"]
     for secret in plan.BOOTSTRAP_SECRETS:
-        if not secret.placeholders:
-            assert secret.applied_keys(cluster_settings()) == secret.keys, secret.name
+        if secret is not cloudflare:
+            assert secret.applied_keys(chosen) == secret.keys, secret.name
+
+
+class _CanaryValues:
+    def value(self, spec: SecretSpec) -> pulumi.Output[str]:
+        return pulumi.Output.secret(f"value-of-{spec.config_key}")
+
+
+CANARY_VALUES = _CanaryValues()
+
+
+def test_a_data_field_takes_exactly_one_source() -> None:
+    for broken in ({}, {"secret": INFISICAL_ENCRYPTION_KEY, "plain": lambda cluster: "x"},
+                   {"plain": lambda cluster: "x", "transform": str.upper}):
+        with pytest.raises(ValueError, match="data key k: give it exactly one of secret"):
+            plan.DataField("k", **broken)
+
+
+def test_a_data_field_holds_its_secret_or_its_setting() -> None:
+    (database,) = [secret for secret in plan.BOOTSTRAP_SECRETS if secret.name == c.SECRET_DATABASE]
+    assert database.secrets == (INFISICAL_POSTGRES_PASSWORD,)
+    data = database.data(CANARY_VALUES, cluster_settings())
+    assert data["username"] == c.DATABASE_OWNER
 
 
 def test_a_new_chart_and_bootstrap_secret_need_only_their_records(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -257,8 +282,7 @@ def test_a_new_chart_and_bootstrap_secret_need_only_their_records(monkeypatch: p
 
     chart = dataclasses.replace(NEW_CHART, values=lambda ctx: {"replicas": 1}, objects=objects)
     secret = plan.BootstrapSecret(
-        "dashboards-token", "dashboards", ("token",), (CLOUDFLARE_API_TOKEN,),
-        data=lambda secrets, cluster: {"token": secrets.value(CLOUDFLARE_API_TOKEN)},
+        "dashboards-token", "dashboards", (plan.DataField("token", CLOUDFLARE_API_TOKEN),),
         wanted=lambda wanted: True, purpose="the dashboards' API token")
     monkeypatch.setattr(charts, "ALL", (*charts.ALL, chart))
     monkeypatch.setattr(plan, "BOOTSTRAP_SECRETS", (*plan.BOOTSTRAP_SECRETS, secret))
