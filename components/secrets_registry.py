@@ -346,9 +346,4 @@ SECRETS: tuple[SecretSpec, ...] = (
     AUTHENTIK_GITHUB_SECRET,
 )
 
-BY_NAME: dict[str, SecretSpec] = {spec.name: spec for spec in SECRETS}
 BY_KEY: dict[str, SecretSpec] = {spec.config_key: spec for spec in SECRETS}
-
-
-def spec(name: str) -> SecretSpec:
-    return BY_NAME[name]

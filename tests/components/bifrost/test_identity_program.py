@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from components.bifrost import blueprint, render
-from components.secrets_registry import BY_NAME
+from components.secrets_registry import ARGOCD_OIDC_CLIENT_SECRET, AUTHENTIK_GITHUB_SECRET, GRAFANA_OAUTH_CLIENT_SECRET
 from tests.components.bifrost import compose_dotenv_reader
 from tests.components.bifrost.blueprints import env_names, errors, load
 from tests.conftest import full_config, run
@@ -24,7 +24,7 @@ from verify.stackconfig import StackConfig
 COMMAND = "command:remote:Command"
 BLUEPRINT_WRITER = "bifrost-files-file-authentik-blueprint"
 WORKER_ENV_WRITER = "bifrost-files-file-env-authentik-workerenv"
-IDENTITY_SECRETS = ("argocd_oidc_client_secret", "grafana_oauth_client_secret", "authentik_github_secret")
+IDENTITY_SECRETS = (ARGOCD_OIDC_CLIENT_SECRET, GRAFANA_OAUTH_CLIENT_SECRET, AUTHENTIK_GITHUB_SECRET)
 
 
 def identity_config(include_generated: bool = False) -> StackConfig:
@@ -100,7 +100,7 @@ def test_the_worker_env_values_are_the_generated_and_supplied_secrets(evaluation
 def test_every_identity_secret_has_a_canary_and_none_leaks() -> None:
     evaluation = run(identity_config(include_generated=True))
     labels = {c.label for c in evaluation.canaries}
-    assert {BY_NAME[name].config_key for name in IDENTITY_SECRETS} <= labels
+    assert {spec.config_key for spec in IDENTITY_SECRETS} <= labels
     assert find_leaks(evaluation) == []
 
 
@@ -119,7 +119,7 @@ def test_the_blueprint_writer_is_silent_and_its_stdin_secret(evaluation: Evaluat
 
 def test_rotating_a_client_secret_changes_the_blueprint_file(evaluation: Evaluation) -> None:
     config = identity_config()
-    config.set(BY_NAME["grafana_oauth_client_secret"].generation_key, 1)
+    config.set(GRAFANA_OAUTH_CLIENT_SECRET.generation_key, 1)
     rotated = run(config)
     before, after = load(stdin_of(evaluation, BLUEPRINT_WRITER)), load(stdin_of(rotated, BLUEPRINT_WRITER))
     assert before["metadata"]["labels"] != after["metadata"]["labels"]

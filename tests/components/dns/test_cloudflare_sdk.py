@@ -106,6 +106,9 @@ def typed_requests(cache: Path = CHECK_CACHE / "typed-sdk") -> Any:
         temporary = stored.with_suffix(".tmp")
         temporary.write_text(child.stdout, encoding="utf-8")
         temporary.replace(stored)
+        for older in cache.glob("cloudflare-*.json"):  # made from sources that are gone
+            if older != stored:
+                older.unlink()
     except OSError:
         pass  # a read-only checkout: the child runs again next time
     return typed

@@ -14,13 +14,13 @@ from components.infisical_bootstrap.kube import KubeClient, SecretRef
 from components.infisical_bootstrap.logs import Log
 from components.infisical_bootstrap.provision import Outcome, Settings, provision
 from components.infisical_bootstrap.transport import RetryPolicy
-from components.secrets_registry import spec
+from components.secrets_registry import INFISICAL_ADMIN_PASSWORD
 from tests.components.infisical_bootstrap.fake_infisical import FakeInfisical
 from tests.components.infisical_bootstrap.fake_kube import TOKEN, FakeKube
 from tests.components.infisical_bootstrap.servers import Exchange, Timeline
 from verify import canaries
 
-ADMIN_PASSWORD = canaries.for_spec(spec("infisical_admin_password")).value
+ADMIN_PASSWORD = canaries.for_spec(INFISICAL_ADMIN_PASSWORD).value
 STATE = SecretRef("infisical", "infisical-bootstrap-state")
 CREDENTIALS = SecretRef("external-secrets", "infisical-machine-identity")
 FAST = RetryPolicy(attempts=4, base_delay=1.0, max_delay=4.0)
