@@ -13,7 +13,7 @@ P2   added cost per catalog app of the whole check, 10 to 3000 apps, against the
      time and memory go, phase by phase (resident memory, and Python's own allocations by tracemalloc)
 P3   bootstrap.sh overhead against the fake docker, beyond the slowest readiness path (target <= 1 s)
 P4   two evaluations of the same config: resources whose inputs differ (target 0)
-P6   `make test` from a warm venv (target <= 30 s)
+P6   `make test` from a warm venv (target <= 30 s), then where its CPU goes (bench/suite_cpu.py)
 """
 
 from __future__ import annotations
@@ -24,9 +24,11 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
+from bench import suite_cpu
 from bench.measure import PROJECT_ROOT, Series, interleaved, run
 
 PYTHON = sys.executable
@@ -178,6 +180,11 @@ def p6_test_suite() -> None:
     sample = run(["make", "--no-print-directory", "test"])
     print(f"P6  make test {sample.wall:.1f} s (CPU {sample.cpu:.1f} s over all its processes; target <= 30 s) "
           f"{_verdict(sample.wall <= 30)}")
+    with tempfile.TemporaryDirectory() as directory:
+        run(["make", "--no-print-directory", "test"],
+            {"PYTEST_ADDOPTS": "-p bench.suite_cpu", suite_cpu.DIRECTORY_VARIABLE: directory})
+        for line in suite_cpu.lines(suite_cpu.read(Path(directory)), 30, os.cpu_count() or 1):
+            print(line)
 
 
 def machine() -> str:

@@ -28,12 +28,12 @@ class Sample:
     report: dict[str, Any]  # what the child printed as JSON on its last line, if anything
 
 
-def run(command: list[str]) -> Sample:
+def run(command: list[str], extra_env: dict[str, str] | None = None) -> Sample:
     """Runs the command from the project root and waits for it with wait4, which yields its own usage."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                                   env=CHILD_ENV)
+                                   env={**CHILD_ENV, **(extra_env or {})})
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)
