@@ -22,7 +22,7 @@ from components.config.model import AppEntry, ClusterSettings, GeneratedKey
 from components.config_commands import config_set
 from components.infisical_bootstrap import manifests as provisioner
 from components.infisical_bootstrap.kube import SecretRef
-from components.infisical_bootstrap.provision import Seed
+from components.infisical_bootstrap.provision import Seed, folder_chain
 from components.secrets_registry import (
     ARGOCD_OIDC_CLIENT_SECRET,
     CLOUDFLARE_API_TOKEN,
@@ -290,6 +290,12 @@ def seeds(cluster: ClusterSettings) -> tuple[Seed, ...]:
     return generated + from_registry
 
 
+def folders(cluster: ClusterSettings) -> tuple[str, ...]:
+    """The Infisical folders the catalog's apps live in, parents first: the Job creates those that are missing, so
+    a person only adds values (seeds write into their apps' folders, and the registry's into `/`)."""
+    return folder_chain(app.path for app in cluster.apps)
+
+
 def person_keys(cluster: ClusterSettings, provisioned: bool) -> list[tuple[str, str]]:
     """(path, Infisical key) of every catalog key no entry generates: a person puts it into Infisical."""
     generated = {(seed.path, seed.name) for seed in seeds(cluster)} if provisioned else set()
@@ -306,7 +312,7 @@ def provisioner_params(cluster: ClusterSettings, identity: IdentityRefs) -> prov
         project_slug=cluster.project_slug, environment_slug=cluster.environment_slug, namespace=c.NS_INFISICAL,
         credentials=identity.eso, client_id_key=c.KEY_CLIENT_ID, client_secret_key=c.KEY_CLIENT_SECRET,
         generation=cluster.machine_identity_generation,
-        seeds=planned_seeds, seed_secret=SEEDS_SECRET if planned_seeds else "")
+        seeds=planned_seeds, seed_secret=SEEDS_SECRET if planned_seeds else "", folders=folders(cluster))
 
 
 def planned_objects(cluster: ClusterSettings, releases: tuple[ChartPin, ...],

@@ -135,8 +135,8 @@ def _read_app(e: _Entry, default_operator: str, owned: Owned) -> AppEntry | None
         _check_namespace(e, namespace, owned)
     path = e.text("path")
     if path and not fields.is_infisical_path(path):
-        e.problem("path", f"must be an Infisical folder path like / or /grafana, without . or .. segments "
-                  f"({quote_plain(path)})")
+        e.problem("path", f"must be an Infisical folder path like / or /grafana/oauth: each folder name is letters, "
+                  f"digits, - and _ only, which is all Infisical accepts ({quote_plain(path)})")
     interval = e.text("refreshInterval", "1h")
     operator = e.text("operator", default_operator)
     interval_problem = durations.problem(interval, infisical_operator=operator == INFISICAL_OPERATOR)
@@ -146,11 +146,6 @@ def _read_app(e: _Entry, default_operator: str, owned: Owned) -> AppEntry | None
         e.problem("operator", f"must be one of {', '.join(SYNC_OPERATORS)} ({quote_plain(operator)})")
     pairs = _keys(e)
     generated = _read_generated(e, e.item.get("generate", {}), {remote for _, remote in pairs})
-    if generated and path != "/":
-        # The provisioner writes into existing folders only: the API it is checked against has no folder endpoint.
-        e.r.problems.append(_problem(f"{e.where}.generate", f"needs path / (the provisioner Job cannot create the "
-                                     f"folder {quote_plain(path)} in Infisical)", "move the entry to path /, or "
-                                     f"drop `generate` and set the keys in Infisical by hand ({e.r.stack_file})"))
     if len(e.r.problems) > before:
         return None
     return AppEntry(name, namespace, secret_name, path, tuple(pairs), interval, operator, generated)

@@ -15,7 +15,9 @@ T = TypeVar("T")
 _LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 _SECRET_DATA_KEY = re.compile(r"[-._a-zA-Z0-9]{1,253}")
 _REMOTE_KEY = re.compile(r"[A-Za-z0-9_.\-]{1,256}")
-_PATH_SEGMENT = re.compile(r"[A-Za-z0-9_.\-]+")
+# An Infisical folder name: backend/src/lib/validator/validate-folder-name.ts isValidFolderName, which the v2
+# folder route applies to every name it creates (docs/infisical-bootstrap.md).
+_PATH_SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
 _EMAIL_LOCAL = re.compile(r"[A-Za-z0-9_%+\-]+(\.[A-Za-z0-9_%+\-]+)*")
 _ALPHA_TLD = re.compile(r"[a-z]{2,63}")
 GROUP_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.\-]{0,62}")  # no comma or quote: Argo CD's RBAC is CSV
@@ -96,10 +98,10 @@ def is_remote_key(value: str) -> bool:
 
 
 def is_infisical_path(value: str) -> bool:
-    """`/` or `/a/b`: segments of letters, digits, `_ . -`, none of them `.` or `..` (no climbing out)."""
+    """`/` or `/a/b`: each segment a name Infisical can hold as a folder (letters, digits, `-` and `_`; so no
+    `.` or `..` either, nothing climbs out), so the provisioner Job can create every folder of the path."""
     if value == "/":
         return True
     if not value.startswith("/"):
         return False
-    segments = value[1:].split("/")
-    return all(_PATH_SEGMENT.fullmatch(s) is not None and s not in (".", "..") for s in segments)
+    return all(_PATH_SEGMENT.fullmatch(segment) is not None for segment in value[1:].split("/"))

@@ -1,9 +1,10 @@
 """The Infisical REST calls the provisioning flow needs (stdlib only: it runs in a stock python image).
 
 Shapes follow Infisical's API reference and its backend route schemas (`backend/src/server/routes/v1/*.ts`,
-`routes/v4/secret-router.ts`). Errors come as `{reqId, statusCode, message, error}` and are mapped to typed
-exceptions (`server/plugins/error-handler.ts`). Infisical has no 409: "already exists" is a 400 whose message
-says so (BadRequestError), so each create call that can meet an existing object decides what that means.
+`routes/v2/secret-folder-router.ts`, `routes/v4/secret-router.ts`). Errors come as `{reqId, statusCode, message,
+error}` and are mapped to typed exceptions (`server/plugins/error-handler.ts`). Infisical has no 409: "already
+exists" is a 400 whose message says so (BadRequestError), so each create call that can meet an existing object
+decides what that means.
 """
 
 from __future__ import annotations
@@ -184,6 +185,24 @@ class InfisicalClient:
     def revoke_client_secret(self, identity_id: str, client_secret_id: str) -> None:
         self._call("POST", f"/v1/auth/universal-auth/identities/{identity_id}/client-secrets/"
                            f"{client_secret_id}/revoke")
+
+    # --- folders (v2) ----------------------------------------------------------------------------------------
+    # Upstream: backend/src/server/routes/v2/secret-folder-router.ts (POST and GET "/" under the v2 "/folders"
+    # prefix; the v1 /folders routes are the deprecated form) and services/secret-folder/secret-folder-service.ts
+    # createFolder, read at Infisical/infisical commit 00e59be2 (see docs/infisical-bootstrap.md).
+    def folder_names(self, project_id: str, environment: str, parent: str) -> frozenset[str]:
+        """GET /v2/folders: the names of the folders directly in `parent`. Upstream answers an empty list, not
+        404, when `parent` itself does not exist (getFolders: `if (!parentFolder) return []`)."""
+        body = self._call("GET", "/v2/folders", query={"projectId": project_id, "environment": environment,
+                                                       "path": parent})
+        return frozenset(str(folder["name"]) for folder in body["folders"])
+
+    def create_folder(self, project_id: str, environment: str, parent: str, name: str) -> None:
+        """POST /v2/folders: folder `name` in `parent`. Upstream makes this idempotent under an advisory lock: an
+        existing folder of that name is returned (200, no "already exists" error to handle) and missing parents are
+        created on the way. A name outside [A-Za-z0-9_-] fails the route's zod refine (422 ValidationFailure)."""
+        self._call("POST", "/v2/folders",
+                   {"projectId": project_id, "environment": environment, "name": name, "path": parent})
 
     # --- secrets (v4) ----------------------------------------------------------------------------------------
     def create_secret(self, project_id: str, environment: str, path: str, name: str, value: str) -> bool:

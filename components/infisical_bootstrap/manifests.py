@@ -76,6 +76,7 @@ class BootstrapParams:
     image: str = PYTHON_IMAGE
     seeds: tuple[Seed, ...] = field(default=())
     seed_secret: str = ""  # a Secret in `namespace` whose keys are the seeds' files, mounted read-only
+    folders: tuple[str, ...] = field(default=())  # Infisical folders the Job ensures, parents first
 
     @property
     def state(self) -> SecretRef:
@@ -87,7 +88,7 @@ class BootstrapParams:
             project_slug=self.project_slug, environment_slug=self.environment_slug, state=self.state,
             credentials=self.credentials, client_id_key=self.client_id_key,
             client_secret_key=self.client_secret_key, project_role=self.project_role,
-            generation=self.generation, seeds=self.seeds)
+            generation=self.generation, seeds=self.seeds, folders=self.folders)
 
 
 @dataclass(frozen=True)

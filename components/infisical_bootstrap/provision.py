@@ -3,7 +3,8 @@
 First run: bootstrap the instance (admin user, organization, instance-admin identity) and keep the admin
 identity's token in the state Secret; then, each looked up before it is created: the project (by slug) and
 its environment, a machine identity with universal auth, its project membership, and a client secret, which
-is written to the credentials Secret the sync operators read.
+is written to the credentials Secret the sync operators read; then the folders the catalog's apps live in
+(a fresh environment has only `/`), and last the generated app secrets inside them.
 
 Re-runs change nothing: what the API cannot look up by name (the identity, the membership, the client
 secret) is found again through the IDs recorded in the state Secret. Rotation is a counter bump: when
@@ -18,7 +19,7 @@ resumes from the state Secret.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -66,6 +67,7 @@ class Settings:
     project_role: str = "viewer"  # the sync operators only read secrets
     generation: int = 0
     seeds: tuple[Seed, ...] = field(default=())
+    folders: tuple[str, ...] = field(default=())  # folder_chain() of the catalog's app paths, parents first
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
@@ -76,6 +78,7 @@ class Settings:
         raw["state"] = SecretRef(**raw["state"])
         raw["credentials"] = SecretRef(**raw["credentials"])
         raw["seeds"] = tuple(Seed(**seed) for seed in raw.get("seeds", ()))
+        raw["folders"] = tuple(str(folder) for folder in raw.get("folders", ()))
         return cls(**raw)
 
 
@@ -96,6 +99,16 @@ class Seed:
     def state_key(self) -> str:
         """Where the generation of the last write is recorded in the state Secret (a valid Secret key)."""
         return "seed." + (self.path.strip("/").replace("/", ".") or "root") + "." + self.name
+
+
+def folder_chain(paths: Iterable[str]) -> tuple[str, ...]:
+    """Every folder the paths need, each parent before its children, never `/` (an environment's root folder
+    exists from the start): ("/n8n", "/a/b") -> ("/a", "/n8n", "/a/b")."""
+    needed: set[str] = set()
+    for path in paths:
+        segments = [segment for segment in path.split("/") if segment]
+        needed.update("/" + "/".join(segments[:depth]) for depth in range(1, len(segments) + 1))
+    return tuple(sorted(needed, key=lambda folder: (folder.count("/"), folder)))
 
 
 @dataclass
@@ -141,6 +154,7 @@ def provision(settings: Settings, kube: KubeClient, client: api.InfisicalClient,
         identity_id, client_id = _identity(settings, admin, state, outcome)
         _membership(settings, admin, state, project, identity_id, outcome)
         _client_secret(settings, admin, kube, state, log, identity_id, client_id, outcome)
+        _folders(settings, admin, project, outcome)
         if settings.seeds:
             if read_seed is None:
                 raise ProvisionError("seeds are configured but no seed directory is mounted")
@@ -268,6 +282,36 @@ def _client_secret(settings: Settings, admin: api.InfisicalClient, kube: KubeCli
             outcome.changes.append("revoked an older client secret")
 
 
+def _folders(settings: Settings, admin: api.InfisicalClient, project: api.Project, outcome: Outcome) -> None:
+    """Creates each folder the catalog's apps read and the seeds write into that is missing, parents first.
+
+    Read before writing rather than recorded in the state Secret: one listing per parent that existed before
+    this step, so a re-run makes no write call, a folder a person made is found as it is, and one deleted since
+    the last run is made again. A folder whose parent was created in this step is known to be missing."""
+    environment = settings.environment_slug
+    listed: dict[str, frozenset[str]] = {}
+    created: set[str] = set()
+    for folder in folder_chain((*settings.folders, *(seed.path for seed in settings.seeds))):
+        parent, _, name = folder.rpartition("/")
+        parent = parent or "/"
+        if parent not in created:
+            if parent not in listed:
+                listed[parent] = admin.folder_names(project.id, environment, parent)
+            if name in listed[parent]:
+                continue
+        try:
+            admin.create_folder(project.id, environment, parent, name)
+        except (api.Unauthorized, api.Forbidden):
+            raise
+        except api.ApiError as error:
+            raise ProvisionError(
+                f"folder {folder} in environment {environment}: Infisical refused to create it ({error}). A folder "
+                f"name holds letters, digits, - and _ only: correct the path of the homelab-secrets:apps entry "
+                f"that names it, then run the Job again") from error
+        created.add(folder)
+        outcome.changes.append(f"folder {folder}")
+
+
 def _seed(settings: Settings, admin: api.InfisicalClient, state: _State, log: Log, project: api.Project,
           read_seed: Callable[[str], str], outcome: Outcome) -> None:
     for seed in settings.seeds:
@@ -280,8 +324,10 @@ def _seed(settings: Settings, admin: api.InfisicalClient, state: _State, log: Lo
         try:
             created = admin.create_secret(project.id, settings.environment_slug, seed.path, seed.name, value)
         except api.NotFound as error:
+            # The folder step made it moments ago: it was deleted in between (or a concurrent run moved it).
             raise ProvisionError(f"secret {where}: {error.message or 'not found'}; the folder {seed.path} must exist "
-                                 f"in environment {settings.environment_slug} (create it in Infisical)") from error
+                                 f"in environment {settings.environment_slug}: it was removed while the Job ran, "
+                                 f"run the Job again (it creates the catalog's folders)") from error
         if created:
             outcome.changes.append(f"secret {where}")
         elif recorded:

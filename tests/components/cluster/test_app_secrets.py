@@ -105,10 +105,15 @@ def test_two_entries_cannot_generate_the_same_key() -> None:
     assert evaluation.error is not None and "both generate GRAFANA_ADMIN_PASSWORD at /" in evaluation.error
 
 
-def test_generated_keys_need_the_root_path() -> None:
-    evaluation = evaluate_apps(dict(GRAFANA, path="/grafana"))
-    assert evaluation.error is not None and "apps[0].generate" in evaluation.error
-    assert "cannot create the folder" in evaluation.error
+def test_a_generated_key_in_a_folder_reaches_the_job_with_the_catalogs_folders() -> None:
+    """The Job creates every folder an app reads (not only those it writes into), parents first."""
+    n8n = {"name": "n8n", "namespace": "n8n", "target": "n8n-secret", "path": "/apps/n8n",
+           "keys": {"N8N_ENCRYPTION_KEY": "N8N_ENCRYPTION_KEY"}}
+    evaluation = evaluate_apps(dict(GRAFANA, path="/grafana"), n8n)
+    assert evaluation.error is None, evaluation.error
+    settings = job_settings(evaluation)
+    assert settings["folders"] == ["/apps", "/grafana", "/apps/n8n"]
+    assert [seed["path"] for seed in settings["seeds"]] == ["/grafana"]
 
 
 def test_rotating_grafanas_oauth_client_secret_rewrites_it_in_infisical() -> None:

@@ -161,6 +161,10 @@ CASES = [
          setting("cloudflareSecretKey", "..data")),
     *(Case(f"app-path-{i}", P + "apps[1].path", f"edit apps[1] in {STACK_FILE}", app(1, path=path))
       for i, path in enumerate(("/../grafana", "/grafana/..", "/./grafana", "/grafana//n8n"))),
+    # Folder names Infisical refuses (letters, digits, - and _ only): the Job could not create the folder.
+    *(Case(f"app-folder-name-{i}", P + "apps[1].path", f"edit apps[1] in {STACK_FILE}", app(1, path=path),
+           message="letters, digits, - and _ only")
+      for i, path in enumerate(("/n8n.prod", "/my app", "/grafana/", "/caf\u00e9", "/a/b@c", "grafana"))),
     *(Case(f"reserved-namespace-{ns}", P + "apps[1].namespace", f"edit apps[1] in {STACK_FILE}",
            app(1, namespace=ns), message="reserved") for ns in KUBERNETES_NAMESPACES),
     *owned_namespace_cases(),

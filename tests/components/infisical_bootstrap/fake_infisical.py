@@ -1,9 +1,17 @@
 """An Infisical API double: the request and response shapes of every endpoint the provisioner uses.
 
 It keeps the state a real instance would (bootstrapped or not, projects, identities, client secrets,
-memberships, secrets) and answers as upstream does: 401 without a valid bearer token, 404 for unknown
+memberships, folders, secrets) and answers as upstream does: 401 without a valid bearer token, 404 for unknown
 objects, 400 with an "already exists" message (never 409) for duplicates. Faults can be queued per
-endpoint to return 403/404/5xx. The tests check every exchange against the OpenAPI subset.
+endpoint to return 403/404/5xx. The tests check every exchange against the OpenAPI subset (and the folder
+operations that `spec.py` adds to it).
+
+Folders as upstream has them (Infisical/infisical commit 00e59be2, see docs/infisical-bootstrap.md): a new
+environment holds only its root folder `/`; a secret read or written in a folder that does not exist is a 404
+"Folder with path '<path>' in environment with slug '<env>' not found" (secret-v2-bridge-service.ts);
+`POST /api/v2/folders` returns an existing folder of that name unchanged, creates missing parents on the way
+(secret-folder-service.ts createFolder) and refuses a name outside [A-Za-z0-9_-] with a 422
+(secret-folder-router.ts, validate-folder-name.ts); listing a parent that does not exist answers an empty list.
 
 Issued tokens and client secrets are canaries, so a test can look for them in every log line.
 """
@@ -62,7 +70,8 @@ class State:
     client_secrets: list[ClientSecret] = field(default_factory=list)
     memberships: set[tuple[str, str]] = field(default_factory=set)
     secrets: dict[tuple[str, str, str, str], str] = field(default_factory=dict)
-    missing_folders: set[str] = field(default_factory=set)
+    # (project id, environment slug) -> folder path -> folder document; each environment starts with "/" only
+    folders: dict[tuple[str, str], dict[str, dict[str, Any]]] = field(default_factory=dict)
 
 
 Route = Callable[[Exchange, "re.Match[str]"], tuple[int, Any]]
@@ -93,6 +102,8 @@ class FakeInfisical(Double):
              self._list_client_secrets, True),
             ("POST", re.compile(r"/api/v1/auth/universal-auth/identities/(?P<iid>[^/]+)/client-secrets/"
                                 r"(?P<sid>[^/]+)/revoke"), self._revoke, True),
+            ("GET", re.compile(r"/api/v2/folders"), self._list_folders, True),
+            ("POST", re.compile(r"/api/v2/folders"), self._create_folder, True),
             ("GET", re.compile(r"/api/v4/secrets/(?P<name>[^/]+)"), self._get_secret, True),
             ("POST", re.compile(r"/api/v4/secrets/(?P<name>[^/]+)"), self._create_secret, True),
             ("PATCH", re.compile(r"/api/v4/secrets/(?P<name>[^/]+)"), self._update_secret, True),
@@ -108,9 +119,9 @@ class FakeInfisical(Double):
         return value
 
     @staticmethod
-    def error(status: int, message: str) -> tuple[int, Any]:
+    def error(status: int, message: Any, name: str = "") -> tuple[int, Any]:
         return status, {"reqId": "req-test", "statusCode": status, "message": message,
-                        "error": ERROR_NAMES.get(status, "Error")}
+                        "error": name or ERROR_NAMES.get(status, "Error")}
 
     def fault(self, method: str, path: str, status: int, times: int = 1, message: str = "injected") -> None:
         self.faults.append(Fault(method, path, status, times, message))
@@ -158,6 +169,8 @@ class FakeInfisical(Double):
         project: dict[str, Any] = {"id": self._id(), "name": slug, "slug": slug,
                    "environments": [{"id": self._id(), "name": env, "slug": env} for env in environments]}
         self.state.projects[project["id"]] = project
+        for env in project["environments"]:
+            self._root_folder(project["id"], env)
         return project
 
     def _project_by_slug(self, _: Exchange, match: re.Match[str]) -> tuple[int, Any]:
@@ -184,6 +197,7 @@ class FakeInfisical(Double):
             return self.error(400, "Environment with slug already exists")
         env = {"id": self._id(), "name": body["name"], "slug": body["slug"]}
         project["environments"].append(env)
+        self._root_folder(project["id"], env)
         return 200, {"message": "Successfully created new environment", "projectId": project["id"],
                      "environment": {**env, "position": len(project["environments"]), "projectId": project["id"],
                                      "createdAt": STAMP, "updatedAt": STAMP}}
@@ -264,7 +278,73 @@ class FakeInfisical(Double):
     def active_client_secrets(self) -> list[str]:
         return [secret.value for secret in self.state.client_secrets if not secret.revoked]
 
+    # --- folders (v2) ------------------------------------------------------------------------------------------
+    def _root_folder(self, project_id: str, env: dict[str, Any]) -> None:
+        root = {"id": self._id(), "name": "root", "version": 1, "createdAt": STAMP, "updatedAt": STAMP,
+                "envId": env["id"], "parentId": None, "isReserved": False, "description": None,
+                "lastSecretModified": None}
+        self.state.folders[(project_id, env["slug"])] = {"/": root}
+
+    def add_folder(self, project_id: str, environment: str, path: str) -> None:
+        """A folder made outside the provisioner (a person in the UI), with every parent of it."""
+        tree = self.state.folders[(project_id, environment)]
+        segments = [segment for segment in path.split("/") if segment]
+        for depth, name in enumerate(segments, start=1):
+            parent, here = "/" + "/".join(segments[:depth - 1]), "/" + "/".join(segments[:depth])
+            if here not in tree:
+                tree[here] = {**tree["/"], "id": self._id(), "name": name, "parentId": tree[parent]["id"]}
+
+    def folder_exists(self, project_id: str, environment: str, path: str) -> bool:
+        return path in self.state.folders.get((project_id, environment), {})
+
+    def _environment_folders(self, where: dict[str, Any]) -> dict[str, dict[str, Any]] | tuple[int, Any]:
+        project_id, environment = str(where.get("projectId", "")), str(where.get("environment", ""))
+        if project_id not in self.state.projects:
+            return self.error(404, f"Project with ID '{project_id}' not found")
+        tree = self.state.folders.get((project_id, environment))
+        if tree is None:
+            return self.error(404, f"Environment with slug '{environment}' in project with ID '{project_id}' "
+                                   "not found")
+        return tree
+
+    @staticmethod
+    def _folder_path(value: Any) -> str:
+        """The route's path transform: trimmed, a leading slash added, a trailing one removed."""
+        text = str(value if value is not None else "/").strip()
+        text = text if text.startswith("/") else "/" + text
+        return text.rstrip("/") or "/"
+
+    def _list_folders(self, exchange: Exchange, _: re.Match[str]) -> tuple[int, Any]:
+        tree = self._environment_folders(exchange.query)
+        if isinstance(tree, tuple):
+            return tree
+        parent = tree.get(self._folder_path(exchange.query.get("path")))
+        if parent is None:
+            return 200, {"folders": []}  # getFolders: `if (!parentFolder) return []`
+        return 200, {"folders": [doc for doc in tree.values() if doc["parentId"] == parent["id"]]}
+
+    def _create_folder(self, exchange: Exchange, _: re.Match[str]) -> tuple[int, Any]:
+        body = exchange.json()
+        name = str(body.get("name", "")).strip()
+        if not re.fullmatch(r"[a-zA-Z0-9_-]+", name):
+            return self.error(422, [{"code": "custom", "path": ["name"], "message": (
+                "Invalid folder name. Only alphanumeric characters, dashes, and underscores are allowed.")}],
+                "ValidationFailure")
+        tree = self._environment_folders(body)
+        if isinstance(tree, tuple):
+            return tree
+        path = self._folder_path(body.get("path")).rstrip("/") + "/" + name
+        # createFolder: below the closest existing folder, every missing segment and then the folder itself; an
+        # existing folder of that name is returned as it is.
+        self.add_folder(str(body["projectId"]), str(body["environment"]), path)
+        return 200, {"folder": {**tree[path], "path": path}}
+
     # --- secrets (v4) ------------------------------------------------------------------------------------------
+    def _missing_folder(self, key: tuple[str, str, str, str], operation: str) -> tuple[int, Any] | None:
+        if self.folder_exists(key[0], key[1], key[2]):
+            return None
+        return self.error(404, f"Folder with path '{key[2]}' in environment with slug '{key[1]}' not found", operation)
+
     def _secret_key(self, where: dict[str, Any], name: str) -> tuple[str, str, str, str]:
         return (str(where["projectId"]), str(where["environment"]), str(where.get("secretPath", "/")), name)
 
@@ -275,6 +355,8 @@ class FakeInfisical(Double):
 
     def _get_secret(self, exchange: Exchange, match: re.Match[str]) -> tuple[int, Any]:
         key = self._secret_key(exchange.query, match["name"])
+        if (missing := self._missing_folder(key, "GetSecretByName")) is not None:
+            return missing
         if key not in self.state.secrets:
             return self.error(404, f"Secret with name '{match['name']}' not found")
         hidden = exchange.query.get("viewSecretValue") == "false"
@@ -284,8 +366,8 @@ class FakeInfisical(Double):
     def _create_secret(self, exchange: Exchange, match: re.Match[str]) -> tuple[int, Any]:
         body = exchange.json()
         key = self._secret_key(body, match["name"])
-        if key[2] in self.state.missing_folders:
-            return self.error(404, f"Folder with path '{key[2]}' in environment with slug '{key[1]}' not found")
+        if (missing := self._missing_folder(key, "CreateSecret")) is not None:
+            return missing
         if key in self.state.secrets:
             return self.error(400, "Secret already exists")
         self.state.secrets[key] = body["secretValue"]
@@ -294,6 +376,8 @@ class FakeInfisical(Double):
     def _update_secret(self, exchange: Exchange, match: re.Match[str]) -> tuple[int, Any]:
         body = exchange.json()
         key = self._secret_key(body, match["name"])
+        if (missing := self._missing_folder(key, "UpdateSecret")) is not None:
+            return missing
         if key not in self.state.secrets:
             return self.error(404, f"Secret with name {match['name']} not found")
         self.state.secrets[key] = body["secretValue"]

@@ -3,6 +3,11 @@
 The request the client sent (path, query, security, body) and the response the double returned (status,
 body) must each be valid for the operation. `additionalProperties: false` in the subset makes a misspelt or
 invented field an error on either side.
+
+The subset has no folder endpoint: `FOLDER_PATHS` adds the two the provisioner calls, written here from the
+upstream zod schemas (Infisical/infisical `backend/src/server/routes/v2/secret-folder-router.ts` @ 09a41c37,
+the request bodies and query; `backend/src/db/schemas/secret-folders.ts` @ 27233609, SecretFoldersSchema, the
+folder in each response). Dates are ISO strings on the wire; the error responses are the subset's own.
 """
 
 from __future__ import annotations
@@ -16,12 +21,79 @@ from tests.conftest import refs_path
 
 SPEC_SERVER = "http://localhost:8080"  # the subset's `servers` entry; paths are matched below it
 
+_ERRORS = {str(status): {"$ref": f"#/components/responses/Error{status}"} for status in (400, 401, 403, 404, 422, 500)}
+_FOLDER: dict[str, Any] = {  # SecretFoldersSchema
+    "type": "object",
+    "properties": {
+        "id": {"type": "string", "format": "uuid"},
+        "name": {"type": "string"},
+        "version": {"type": "number", "nullable": True, "default": 1},
+        "createdAt": {"type": "string", "format": "date-time"},
+        "updatedAt": {"type": "string", "format": "date-time"},
+        "envId": {"type": "string", "format": "uuid"},
+        "parentId": {"type": "string", "format": "uuid", "nullable": True},
+        "isReserved": {"type": "boolean", "nullable": True, "default": False},
+        "description": {"type": "string", "nullable": True},
+        "lastSecretModified": {"type": "string", "format": "date-time", "nullable": True},
+    },
+    "required": ["id", "name", "createdAt", "updatedAt", "envId"],
+}
+
+
+def _with(schema: dict[str, Any], extra: dict[str, Any], required: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {**schema, "properties": {**schema["properties"], **extra},
+            "required": [*schema["required"], *required], "additionalProperties": False}
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}}
+
+
+def _query(name: str, required: bool, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"in": "query", "name": name, "required": required, "schema": schema or {"type": "string"}}
+
+
+FOLDER_PATHS: dict[str, Any] = {"/api/v2/folders": {
+    "post": {
+        "operationId": "createSecretFolder", "security": [{"bearerAuth": []}],
+        "requestBody": {"required": True, "content": _json({
+            "type": "object", "additionalProperties": False, "required": ["projectId", "environment", "name"],
+            "properties": {"projectId": {"type": "string"}, "environment": {"type": "string"},
+                           "name": {"type": "string"}, "path": {"type": "string", "default": "/"},
+                           "description": {"type": "string", "nullable": True}}})},
+        "responses": {"200": {"description": "the folder, created or found", "content": _json({
+            "type": "object", "additionalProperties": False, "required": ["folder"],
+            "properties": {"folder": _with(_FOLDER, {"path": {"type": "string"}}, ("path",))}})},
+            **_ERRORS},
+    },
+    "get": {
+        "operationId": "listSecretFolders", "security": [{"bearerAuth": []}],
+        "parameters": [_query("projectId", True), _query("environment", True), _query("path", True),
+                       _query("lastSecretModified", False),
+                       _query("recursive", False, {"type": "string", "enum": ["true", "false"]})],
+        "responses": {"200": {"description": "the folders directly in path", "content": _json({
+            "type": "object", "additionalProperties": False, "required": ["folders"],
+            "properties": {"folders": {"type": "array", "items": _with(
+                _FOLDER, {"relativePath": {"type": "string"}})}}})},
+            **_ERRORS},
+    },
+}}
+
+
+@functools.cache
+def _document() -> dict[str, Any]:
+    import yaml
+
+    document: dict[str, Any] = yaml.safe_load(refs_path("infisical", "openapi-subset.yaml").read_text())
+    document["paths"] = {**document["paths"], **FOLDER_PATHS}
+    return document
+
 
 @functools.cache
 def _openapi() -> Any:
     from openapi_core import OpenAPI
 
-    return OpenAPI.from_file_path(str(refs_path("infisical", "openapi-subset.yaml")))
+    return OpenAPI.from_dict(_document())
 
 
 def problems(exchange: Exchange) -> list[str]:
@@ -59,11 +131,8 @@ def operations(exchanges: list[Exchange]) -> set[str]:
     """The operationIds of the subset that these exchanges exercised (each path matched to its template)."""
     import re
 
-    import yaml
-
-    document = yaml.safe_load(refs_path("infisical", "openapi-subset.yaml").read_text())
     found = set()
-    for path, item in document["paths"].items():
+    for path, item in _document()["paths"].items():
         pattern = re.compile(re.sub(r"\\{[^/]+\\}", "[^/]+", re.escape(path)))
         for method, operation in item.items():
             if method == "parameters":

@@ -208,5 +208,14 @@ def test_the_shipped_sources_run_on_their_own(tmp_path: Path) -> None:
 
 def test_the_settings_round_trip_through_the_job_env_with_seeds() -> None:
     seeded = dataclasses.replace(PARAMS, seeds=(Seed("/grafana", "GRAFANA_ADMIN_PASSWORD", "grafana-admin", 2),),
-                                 seed_secret="infisical-seeds", generation=3)
+                                 seed_secret="infisical-seeds", generation=3, folders=("/a", "/grafana", "/a/b"))
     assert Settings.from_json(_env(the_job(seeded))[SETTINGS_ENV]["value"]) == seeded.settings()
+
+
+def test_the_rendered_job_settings_carry_the_folders() -> None:
+    foldered = dataclasses.replace(PARAMS, folders=("/a", "/n8n", "/a/b"))
+    rendered = json.loads(_env(the_job(foldered))[SETTINGS_ENV]["value"])
+    assert rendered["folders"] == ["/a", "/n8n", "/a/b"]
+    assert Settings.from_json(json.dumps(rendered)).folders == ("/a", "/n8n", "/a/b")
+    # A new folder in the catalog changes the Job's digest, so the Job runs again and creates it.
+    assert the_job(foldered)["metadata"]["name"] != the_job(PARAMS)["metadata"]["name"]

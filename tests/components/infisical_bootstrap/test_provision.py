@@ -151,8 +151,8 @@ def test_an_existing_project_and_environment_are_used_not_created(harness: Harne
 def test_every_exchange_matches_the_openapi_subset(harness: Harness) -> None:
     seed = p.Seed("/", "APP_KEY", "app-key")
     harness.seeds["app-key"] = "generated"
-    harness.run(seeds=(seed,))
-    harness.run(generation=1, seeds=(p.Seed("/", "APP_KEY", "app-key", generation=1),))
+    harness.run(seeds=(seed,), folders=("/a", "/a/b"))
+    harness.run(generation=1, seeds=(p.Seed("/", "APP_KEY", "app-key", generation=1),), folders=("/a", "/a/b"))
     harness.infisical.state.identities.clear()
     harness.run()
     exchanges = harness.timeline.of("infisical")
@@ -161,7 +161,8 @@ def test_every_exchange_matches_the_openapi_subset(harness: Harness) -> None:
         "bootstrapInstance", "getProjectBySlug", "createProject", "createEnvironment", "createMachineIdentity",
         "attachUniversalAuth", "getUniversalAuth", "createProjectIdentityMembership",
         "createUniversalAuthClientSecret", "listUniversalAuthClientSecrets", "revokeUniversalAuthClientSecret",
-        "createSecretV4", "updateSecretV4"}, "every operation the client uses is exercised and checked"
+        "createSecretV4", "updateSecretV4", "listSecretFolders",
+        "createSecretFolder"}, "every operation the client uses is exercised and checked"
 
 
 def test_the_spec_check_catches_a_wrong_shape_on_either_side(harness: Harness) -> None:

@@ -3,9 +3,7 @@ not write, overwritten only when the seed's rotation generation changes."""
 
 from __future__ import annotations
 
-import pytest
-
-from components.infisical_bootstrap.provision import ProvisionError, Seed
+from components.infisical_bootstrap.provision import Seed
 from tests.components.infisical_bootstrap import spec
 from tests.components.infisical_bootstrap.conftest import STATE, Harness
 
@@ -43,19 +41,13 @@ def test_a_generation_bump_overwrites_the_value(harness: Harness) -> None:
 def test_a_value_set_by_a_person_is_kept(harness: Harness) -> None:
     harness.run()
     (project,) = harness.infisical.state.projects.values()
+    harness.infisical.add_folder(project["id"], "prod", "/grafana")
     harness.infisical.state.secrets[(project["id"], "prod", "/grafana", "GRAFANA_ADMIN_PASSWORD")] = "by-hand"
     harness.seeds["grafana-admin"] = "generated"
     harness.run(seeds=(GRAFANA,))
     assert stored(harness) == "by-hand"
     assert any("exists already: kept" in line for line in harness.lines)
     assert not any("generated" in line or "by-hand" in line for line in harness.lines)
-
-
-def test_a_missing_folder_names_the_fix(harness: Harness) -> None:
-    harness.infisical.state.missing_folders.add("/grafana")
-    harness.seeds["grafana-admin"] = "generated"
-    with pytest.raises(ProvisionError, match="folder /grafana must exist in environment prod"):
-        harness.run(seeds=(GRAFANA,))
 
 
 def test_state_keys_are_valid_secret_keys() -> None:
