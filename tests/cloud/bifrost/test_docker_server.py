@@ -1,14 +1,30 @@
-"""The fake docker server keeps the calls of one home from losing each other's state while one of them
-waits for real. The waits below are safety bounds for a broken fake, not measurements.
+"""The fake docker server keeps a call and its client's signal in the order they happened, and the calls of
+one home from losing each other's state while one of them waits for real.
+
+A signal before the call reached the server means no call; after it, the call is recorded, ended by the
+signal, before the client exits. The windows are held open by the server's hook or by hand-made requests,
+not by timing; the waits below are safety bounds for a broken fake, not measurements.
 """
 
 from __future__ import annotations
 
+import os
+import select
+import shutil
 import signal
+import socket
 import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
 
+import pytest
+
+from fakes.bifrost import docker_server
 from fakes.bifrost.harness import Stack, default_stop_signals
-from tests.cloud.bifrost.test_docker_client import BOUND, docker, project
+from tests.cloud.bifrost.test_docker_client import AWKWARD, BINARY_ISH, BOUND, docker, project
+
+UTF8_TEXT = "grüße, 東京 ✓"
 
 
 def start_docker(stack: Stack, *args: str, stdin: int | None = None) -> subprocess.Popen[str]:
@@ -23,6 +39,127 @@ def start_docker(stack: Stack, *args: str, stdin: int | None = None) -> subproce
 def blocking_up(stack: Stack) -> subprocess.Popen[str]:
     """An `up` of traefik, which waits for real for a signal (the scenario must block_on traefik)."""
     return start_docker(stack, "compose", *project(stack), "up", "-d", "--wait", "traefik")
+
+
+# -- a signal and its call ---------------------------------------------------------------------------
+
+
+def test_a_signal_that_lands_before_the_server_registered_the_call_still_ends_the_call(stack: Stack) -> None:
+    stack.scenario(block_on="traefik")
+
+    def signal_before_registering(request: docker_server.Request, connection: socket.socket) -> None:
+        # The server has read the call, not yet registered it: the client gets SIGTERM now, and the call
+        # goes on once the client has acted on it (sent word of it, or exited).
+        os.kill(request.pid, signal.SIGTERM)
+        select.select([connection], [], [], BOUND)
+
+    with docker_server.holding(signal_before_registering):
+        client = blocking_up(stack)
+        client.communicate(timeout=BOUND)
+    # The daemon saw the call: it is recorded, ended by the signal, before the client exits.
+    assert client.returncode == 128 + signal.SIGTERM
+    (up,) = stack.calls()
+    assert (up.events, up.exit) == ({"signal": "SIGTERM"}, 128 + signal.SIGTERM)
+
+
+def reading_its_stdin(process: subprocess.Popen[str]) -> bool:
+    """Whether the process sleeps in a read of a pipe (proc(5): wchan), as the client reading the stdin of
+    `docker exec -i` does, its traps set."""
+    return "pipe_read" in Path(f"/proc/{process.pid}/wchan").read_text()
+
+
+def test_a_signal_before_the_call_is_sent_ends_the_client_with_no_call(stack: Stack) -> None:
+    stack.scenario()
+    client = start_docker(stack, "exec", "-i", "authentik-worker", "ak", "shell", stdin=subprocess.PIPE)
+    deadline = time.monotonic() + BOUND
+    while not reading_its_stdin(client):
+        assert client.poll() is None and time.monotonic() < deadline, "the client never read its stdin"
+        time.sleep(0.01)  # between looks: how long the client takes to start is no matter
+    client.send_signal(signal.SIGTERM)
+    client.communicate(timeout=BOUND)
+    assert client.returncode == 128 + signal.SIGTERM
+    assert stack.calls() == []
+
+
+# -- hand-made requests: the server's side of the wire -------------------------------------------------
+
+
+@pytest.fixture
+def stand_in(stack: Stack) -> Iterator[subprocess.Popen[bytes]]:
+    """A process with the stack's environment, named as the client of a hand-made request."""
+    sleep = shutil.which("sleep") or "/bin/sleep"
+    process = subprocess.Popen([sleep, "600"], env={"FAKE_DOCKER_HOME": str(stack.fake_home)})
+    yield process
+    process.kill()
+    process.wait()
+
+
+def call_request(pid: int, *argv: str, lost: int = 0) -> bytes:
+    """A request as the client writes it (docker_client.bash), `lost` bytes short of the SIZE it gives."""
+    fields = [b"call", str(pid).encode(), str(len(argv)).encode(), *map(os.fsencode, argv), b"0", b""]
+    head = b"".join(field + b"\0" for field in fields)
+    return head + str(len(head) + lost).encode() + b"\0"
+
+
+def exchange(data: bytes, close_writing: bool = False) -> bytes:
+    """Sends `data` to the server as a client; all it answers, until it closes the connection."""
+    with socket.create_connection(("127.0.0.1", docker_server.port()), timeout=BOUND) as connection:
+        connection.sendall(data)
+        if close_writing:
+            connection.shutdown(socket.SHUT_WR)
+        answer = b""
+        while chunk := connection.recv(1 << 16):
+            answer += chunk
+        return answer
+
+
+def exit_code(answer: bytes) -> int:
+    fields = answer.split(b"\0")
+    return int(fields[fields.index(b"exit") + 1])
+
+
+@pytest.mark.parametrize("cut", ["a hole", "the end"])
+def test_a_request_that_lost_bytes_on_the_way_is_no_call(
+        stack: Stack, stand_in: subprocess.Popen[bytes], cut: str) -> None:
+    # As a write that a signal interrupted leaves it: a stretch missing (the SIZE does not add up), or the
+    # end missing (the client exited).
+    whole = call_request(stand_in.pid, "info", "an argument")
+    data = call_request(stand_in.pid, "info", "argument", lost=3) if cut == "a hole" else whole[:-3]
+    assert exchange(data, close_writing=True) == b""
+    assert stack.calls() == []
+    assert exit_code(exchange(whole)) == 0
+    assert [call.argv for call in stack.calls()] == [["info", "an argument"]]
+
+
+def test_a_signal_sent_with_its_request_ends_the_wait_of_the_call(
+        stack: Stack, stand_in: subprocess.Popen[bytes]) -> None:
+    stack.scenario(block_on="traefik")
+    # One write: the signal is read with the request, before the call waits.
+    up = call_request(stand_in.pid, "compose", *project(stack), "up", "-d", "--wait", "traefik")
+    assert exit_code(exchange(up + b"signal\0" + b"2\0")) == 128 + signal.SIGINT
+    (call,) = stack.calls()
+    assert (call.events, call.exit) == ({"signal": "SIGINT"}, 128 + signal.SIGINT)
+
+
+def test_a_client_gone_without_a_signal_ends_the_wait(stack: Stack, stand_in: subprocess.Popen[bytes]) -> None:
+    stack.scenario(block_on="traefik")
+    up = call_request(stand_in.pid, "compose", *project(stack), "up", "-d", "--wait", "traefik")
+    # Nobody is left to signal the call (the client was killed): it ends as the daemon ends an `up`.
+    assert exit_code(exchange(up, close_writing=True)) == 0
+    (call,) = stack.calls()
+    assert call.events == {"traefik": "Created"}
+
+
+def test_the_size_of_a_request_is_counted_in_bytes_in_any_locale(stack: Stack) -> None:
+    stack.scenario()
+    stdin = f"{UTF8_TEXT}\n{BINARY_ISH}\n"
+    env = {"LC_ALL": "C.UTF-8"}
+    result = docker(stack, "exec", "-i", "authentik-worker", "ak", "shell", stdin=os.fsencode(stdin), env=env)
+    assert b"is not running" in result.stderr
+    docker(stack, "info", UTF8_TEXT, AWKWARD, env=env)
+    exec_call, info_call = stack.calls()
+    assert exec_call.stdin == stdin
+    assert info_call.argv == ["info", UTF8_TEXT, AWKWARD]
 
 
 # -- calls of one home while one waits for real ------------------------------------------------------
