@@ -44,15 +44,15 @@ def blocking_up(stack: Stack) -> subprocess.Popen[str]:
 # -- a signal and its call ---------------------------------------------------------------------------
 
 
+def signal_before_registering(request: docker_server.Request, connection: socket.socket) -> None:
+    """The server's hook: the call is read, not yet registered; the client gets SIGTERM now, and the call goes
+    on once the client has acted on it (sent word of it, or exited)."""
+    os.kill(request.pid, signal.SIGTERM)
+    select.select([connection], [], [], BOUND)
+
+
 def test_a_signal_that_lands_before_the_server_registered_the_call_still_ends_the_call(stack: Stack) -> None:
     stack.scenario(block_on="traefik")
-
-    def signal_before_registering(request: docker_server.Request, connection: socket.socket) -> None:
-        # The server has read the call, not yet registered it: the client gets SIGTERM now, and the call
-        # goes on once the client has acted on it (sent word of it, or exited).
-        os.kill(request.pid, signal.SIGTERM)
-        select.select([connection], [], [], BOUND)
-
     with docker_server.holding(signal_before_registering):
         client = blocking_up(stack)
         client.communicate(timeout=BOUND)
@@ -60,6 +60,17 @@ def test_a_signal_that_lands_before_the_server_registered_the_call_still_ends_th
     assert client.returncode == 128 + signal.SIGTERM
     (up,) = stack.calls()
     assert (up.events, up.exit) == ({"signal": "SIGTERM"}, 128 + signal.SIGTERM)
+
+
+def test_a_signal_to_a_call_that_does_not_wait_leaves_the_call_as_it_ran(stack: Stack) -> None:
+    stack.scenario()
+    with docker_server.holding(signal_before_registering):
+        client = start_docker(stack, "info")
+        out, _err = client.communicate(timeout=BOUND)
+    # As docker's daemon answers a request whose CLI has gone: the call is done, the client ends by the signal.
+    assert (client.returncode, out) == (128 + signal.SIGTERM, "")
+    (info,) = stack.calls()
+    assert (info.argv, info.exit) == (["info"], 0)
 
 
 def reading_its_stdin(process: subprocess.Popen[str]) -> bool:
