@@ -128,7 +128,7 @@ class Fake:
         self.caller = caller
         self.home = self.env["FAKE_DOCKER_HOME"]
         self.scenario = load(self.path("scenario.bin"), {})
-        self.state = load(self.path("state.bin"), {"clock": 0.0, "containers": {}, "ak_attempts": 0})
+        self.state = self.load_state()
         self.events: dict[str, str] = {}
         self.elapsed = 0.0
         self.out: list[str] = []
@@ -138,6 +138,9 @@ class Fake:
 
     def path(self, name: str) -> str:
         return os.path.join(self.home, name)
+
+    def load_state(self) -> dict[str, Any]:
+        return load(self.path("state.bin"), {"clock": 0.0, "containers": {}, "ak_attempts": 0})
 
     @property
     def clock(self) -> float:
@@ -173,7 +176,7 @@ class Fake:
         dump(self.path("state.bin"), self.state)
         number = self.caller.wait(seconds)
         self.state.clear()  # in place: the call's Project holds this dict
-        self.state.update(load(self.path("state.bin"), {}))
+        self.state.update(self.load_state())
         return number
 
     # -- dispatch --------------------------------------------------------------------------------
