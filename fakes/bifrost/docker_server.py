@@ -50,16 +50,27 @@ class Fields:
         return self
 
     def __next__(self) -> bytes:
-        while (end := self.buffer.find(b"\0", self.start)) < 0:
-            chunk = self.connection.recv(1 << 16)
-            if not chunk:
-                raise EOFError("the docker client closed the connection in the middle of its request")
-            self.buffer = self.buffer[self.start:] + chunk
+        end = self.buffer.find(b"\0", self.start)
+        if end < 0:
+            # Chunks joined once the field's end has come: a field of megabytes (a big stdin) costs no more
+            # than its bytes.
+            pieces = [self.buffer[self.start:]]
+            while (found := (chunk := self.receive()).find(b"\0")) < 0:
+                pieces.append(chunk)
+            end = sum(map(len, pieces)) + found
+            pieces.append(chunk)
+            self.buffer = b"".join(pieces)
             self.start = 0
         field = self.buffer[self.start:end]
         self.consumed += end + 1 - self.start
         self.start = end + 1
         return field
+
+    def receive(self) -> bytes:
+        chunk = self.connection.recv(1 << 16)
+        if not chunk:
+            raise EOFError("the docker client closed the connection in the middle of its request")
+        return chunk
 
     def arriving(self, seconds: float) -> bool:
         """Whether bytes of a next field have come (read already, or on the connection) within `seconds`: a
@@ -186,30 +197,42 @@ def internal_error(error: Exception) -> fake_docker.Reply:
     return fake_docker.Reply(125, [], [f"fake docker: internal error {type(error).__name__}: {error}{where}"])
 
 
-# A test's hook: run with a call's request and connection once the request is read, before the call is
-# registered, so that a test can order a signal or another call into that window.
-Hook = Callable[[Request, socket.socket], None]
-received_hook: Hook | None = None
+OnAccepted = Callable[[socket.socket], None]
+OnReceived = Callable[[Request, socket.socket], None]
+
+
+class Hooks:
+    """Where a test holds a call, to order a signal or another call into a window; None: no hook."""
+
+    def __init__(self, accepted: OnAccepted | None = None, received: OnReceived | None = None) -> None:
+        self.accepted = accepted  # a call's connection, before its request is read
+        self.received = received  # its request, read, before the call is registered
+
+
+hooks = Hooks()
 
 
 @contextlib.contextmanager
-def holding(hook: Hook) -> Iterator[None]:
-    global received_hook  # noqa: PLW0603 (the server's one hook, set by one test at a time)
-    received_hook = hook
+def holding(accepted: OnAccepted | None = None, received: OnReceived | None = None) -> Iterator[None]:
+    """The server's hooks while the block runs (one test at a time sets them: they hold every call)."""
+    global hooks  # noqa: PLW0603 (the server's one set of hooks)
+    hooks = Hooks(accepted, received)
     try:
         yield
     finally:
-        received_hook = None
+        hooks = Hooks()
 
 
 def serve(connection: socket.socket, registry: Registry) -> None:
+    if hooks.accepted is not None:
+        hooks.accepted(connection)
     fields = Fields(connection)
     kind = next(fields)
     if kind != b"call":
         raise ValueError(f"unknown request kind {kind!r}")
     request = Request.read(fields)
-    if received_hook is not None:
-        received_hook(request, connection)
+    if hooks.received is not None:
+        hooks.received(request, connection)
     if "FAKE_DOCKER_HOME" not in request.env:
         reply = fake_docker.Reply(125, [], ["fake docker: FAKE_DOCKER_HOME is not in the call's environment"])
     else:

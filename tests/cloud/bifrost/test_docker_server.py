@@ -2,20 +2,25 @@
 one home from losing each other's state while one of them waits for real.
 
 A signal before the call reached the server means no call; after it, the call is recorded, ended by the
-signal, before the client exits. The windows are held open by the server's hook or by hand-made requests,
+signal, before the client exits. The windows are held open by the server's hooks or by hand-made requests,
 not by timing; the waits below are safety bounds for a broken fake, not measurements.
 """
 
 from __future__ import annotations
 
+import array
+import fcntl
 import os
+import queue
 import select
 import shutil
 import signal
 import socket
 import subprocess
+import termios
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -53,7 +58,7 @@ def signal_before_registering(request: docker_server.Request, connection: socket
 
 def test_a_signal_that_lands_before_the_server_registered_the_call_still_ends_the_call(stack: Stack) -> None:
     stack.scenario(block_on="traefik")
-    with docker_server.holding(signal_before_registering):
+    with docker_server.holding(received=signal_before_registering):
         client = blocking_up(stack)
         client.communicate(timeout=BOUND)
     # The daemon saw the call: it is recorded, ended by the signal, before the client exits.
@@ -64,13 +69,69 @@ def test_a_signal_that_lands_before_the_server_registered_the_call_still_ends_th
 
 def test_a_signal_to_a_call_that_does_not_wait_leaves_the_call_as_it_ran(stack: Stack) -> None:
     stack.scenario()
-    with docker_server.holding(signal_before_registering):
+    with docker_server.holding(received=signal_before_registering):
         client = start_docker(stack, "info")
         out, _err = client.communicate(timeout=BOUND)
     # As docker's daemon answers a request whose CLI has gone: the call is done, the client ends by the signal.
     assert (client.returncode, out) == (128 + signal.SIGTERM, "")
     (info,) = stack.calls()
     assert (info.argv, info.exit) == (["info"], 0)
+
+
+def until(condition: Callable[[], bool], what: str) -> None:
+    """Looks again and again until `condition` holds (how long it takes is no matter), or fails naming `what`."""
+    deadline = time.monotonic() + BOUND
+    while not condition():
+        assert time.monotonic() < deadline, f"never: {what}"
+        time.sleep(0.01)
+
+
+def unread_bytes(connection: socket.socket) -> int:
+    """What came on the connection and is not read yet (tcp(7): SIOCINQ, the same request as FIONREAD)."""
+    count = array.array("i", [0])
+    fcntl.ioctl(connection.fileno(), termios.FIONREAD, count)
+    return count[0]
+
+
+def process_state(pid: int) -> str:
+    """proc(5): the state letter of /proc/PID/stat (after the command name, which may hold spaces)."""
+    return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+
+
+def signal_pending(pid: int, number: int) -> bool:
+    """proc(5): whether signal `number`, sent to the process, is not yet delivered (ShdPnd, a bit mask)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("ShdPnd:"):
+            return bool(int(line.split()[1], 16) >> (number - 1) & 1)
+    raise AssertionError(f"no ShdPnd in /proc/{pid}/status")
+
+
+def test_a_signal_while_the_request_is_written_is_held_until_it_is_whole(stack: Stack, tmp_path: Path) -> None:
+    stack.scenario()
+    # A stdin beyond what loopback buffers hold unread (about 4 MB): the client's write blocks until the server
+    # reads. From a file, which bash reads in blocks (a pipe, a byte at a time).
+    stdin = "token script line\n" * (8 << 20 >> 4)
+    (tmp_path / "stdin").write_text(stdin)
+    accepted: queue.Queue[socket.socket] = queue.Queue()
+    release = threading.Event()
+
+    def hold_unread(connection: socket.socket) -> None:
+        accepted.put(connection)
+        release.wait(BOUND)
+
+    with docker_server.holding(accepted=hold_unread), (tmp_path / "stdin").open("rb") as stdin_file:
+        client = start_docker(stack, "exec", "-i", "authentik-worker", "ak", "shell", stdin=stdin_file.fileno())
+        connection = accepted.get(timeout=BOUND)
+        # Bytes have come: the client is in its write of the request; it sleeps: the write is blocked.
+        until(lambda: unread_bytes(connection) > 0 and process_state(client.pid) == "S", "the write blocked")
+        client.send_signal(signal.SIGTERM)
+        until(lambda: not signal_pending(client.pid, signal.SIGTERM), "the client got the signal")
+        release.set()
+        client.communicate(timeout=BOUND)
+    # The request was whole, so the call is one the daemon saw: recorded before the client exits.
+    assert client.returncode == 128 + signal.SIGTERM
+    (call,) = stack.calls()
+    assert (call.argv[:2], call.exit, call.stdin == stdin) == (["exec", "-i"], 1, True)
 
 
 def reading_its_stdin(process: subprocess.Popen[str]) -> bool:
@@ -82,10 +143,7 @@ def reading_its_stdin(process: subprocess.Popen[str]) -> bool:
 def test_a_signal_before_the_call_is_sent_ends_the_client_with_no_call(stack: Stack) -> None:
     stack.scenario()
     client = start_docker(stack, "exec", "-i", "authentik-worker", "ak", "shell", stdin=subprocess.PIPE)
-    deadline = time.monotonic() + BOUND
-    while not reading_its_stdin(client):
-        assert client.poll() is None and time.monotonic() < deadline, "the client never read its stdin"
-        time.sleep(0.01)  # between looks: how long the client takes to start is no matter
+    until(lambda: reading_its_stdin(client), "the client read its stdin")
     client.send_signal(signal.SIGTERM)
     client.communicate(timeout=BOUND)
     assert client.returncode == 128 + signal.SIGTERM
