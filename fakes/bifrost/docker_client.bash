@@ -72,14 +72,13 @@ if ! { exec {server_fd}<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null; then
   fail "no fake docker server listens on 127.0.0.1:$port: this docker works only while the harness process that wrote it runs"
 fi
 # SIZE: the bytes before it. "call", PID, ARGC and HAS_STDIN (one digit), each with its NUL, then every
-# argument and stdin with theirs, counted as the C locale counts characters (a local LC_ALL: the caller's
-# locale is back once the function returns).
+# argument and stdin with theirs: the length of them all joined (IFS empty), as the C locale counts
+# characters (locals: the caller's locale and IFS are back once the function returns).
 size=$((5 + ${#$} + 1 + ${##} + 1 + 2))
 add_sizes() {
-  local LC_ALL=C field
-  for field in "$@"; do
-    size=$((size + ${#field} + 1))
-  done
+  local LC_ALL=C IFS= joined
+  joined="$*"
+  size=$((size + ${#joined} + $#))
 }
 add_sizes "$@" "$stdin"
 stage=writing
