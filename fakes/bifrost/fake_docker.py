@@ -7,7 +7,8 @@ tests read. The directory holding scenario, state and log is the caller's FAKE_D
 `call` runs one docker call: argv, stdin and environment in, (exit code, stdout lines, stderr lines) out.
 The harness runs it in its own process, in the fake docker server (docker_server.py), for the `docker`
 client it puts on PATH (docker_client.bash); `python fake_docker.py ARG...` runs one call by itself.
-State and log are read and written per call, as marshal data (the harness reads and writes them too).
+State and log are read and written per call, as marshal data (the harness reads and writes them too); a
+call that waits for real saves the state before the wait and reads it again after.
 
 Scenario (scenario.bin, all keys optional):
   services: {name: behaviour}, behaviour one of
@@ -26,7 +27,8 @@ Scenario (scenario.bin, all keys optional):
   interrupt_on: service name; the first `up` that starts it kills the caller's process group (SIGKILL).
   block_on: service name; an `up` that starts it writes `blocked` (the caller's PID) in FAKE_DOCKER_HOME
       and really waits (up to 120 s) until the caller gets SIGINT, SIGTERM or SIGHUP, which it records
-      (its exit is 128 + the signal). Other calls run meanwhile, and see its containers as started.
+      (its exit is 128 + the signal), or until the caller has gone without one (SIGKILL). Other calls run
+      meanwhile, and see its containers as started.
   up_output: [line, ...] printed by every `up` (compose echoes env lines in some errors).
   logs: {service: [line, ...]}
   real_time: really wait for the simulated waits (for the benchmark).
