@@ -4,18 +4,26 @@
 # call costs a bash start, not a Python start. It runs builtins only: no fork, no exec.
 #
 # Request (one printf), every field ends with a NUL byte (no field can hold one: they are bash strings):
-#   call PID ARGC ARG... HAS_STDIN STDIN
+#   call PID ARGC ARG... HAS_STDIN STDIN SIZE
 # PID is this process ($$): the server reads the environment this process was started with from
 # /proc/PID/environ, byte for byte (bash would need a loop over every variable to send it: a few ms a call).
 # STDIN is read to its end only when the call reads stdin (`docker exec -i ...`, as argv's first or second
-# word), otherwise it is empty.
-# Reply: (KIND TEXT) pairs, KIND one of out | err (a line for stdout or stderr) | exit (the exit code).
+# word), otherwise it is empty. SIZE is the number of bytes before it, so that a request a signal cut short
+# is no call: bash's trap handlers have no SA_RESTART, so a write(2) that a signal interrupts before it
+# copied a byte fails with EINTR, and stdio drops that buffer and goes on with the next ones.
+# Reply: (KIND TEXT) pairs, KIND one of out | err (a line for stdout or stderr) | exit (the exit code). The
+# server sends it once the call is recorded.
 #
-# On SIGINT, SIGTERM or SIGHUP it tells the server on a second connection (signal PID NUMBER), waits
-# until the server has recorded the call, and exits 128 + NUMBER, as a docker command ended by it does.
+# On SIGINT, SIGTERM or SIGHUP it exits 128 + NUMBER, as a docker command ended by it does. A signal before
+# the request is written means no call: the daemon never saw one. A signal after it is sent as
+# `signal NUMBER` on the call's own connection, behind the request, so that it cannot overtake the call: the
+# server ends the call's wait with it, and the client exits once the reply shows the call recorded. A signal
+# while the request is being written is held until the write is over: a whole request is then told of it,
+# a cut one (the write failed) is no call.
 #
 # Exit codes: the fake docker's own; 128 + N after signal N; 125 when FAKE_DOCKER_HOME is not set, no server
-# listens on the port, or the server ends the call without an exit code (docker's code for its own errors).
+# listens on the port, the request cannot be sent, or the server ends the call without an exit code
+# (docker's code for its own errors).
 set -euo pipefail
 
 port=0 # the harness writes its server's port here
@@ -25,13 +33,23 @@ fail() {
   exit 125
 }
 
-# shellcheck disable=SC2329 # run by the traps below
+# What a signal finds: idle (no request written), writing, sent (the server has the call), recorded (the
+# reply has begun: the server sends it once the call is recorded).
+stage=idle
+held=0 # a signal that came while the request was being written
+
+# shellcheck disable=SC2329 # run by the traps below and once the request is written
 on_signal() {
-  local number="$1" signal_fd
+  local number="$1"
+  if [[ "$stage" == writing ]]; then
+    ((held)) || held="$number"
+    return
+  fi
   trap '' INT TERM HUP
-  if { exec {signal_fd}<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null; then
-    printf '%s\0' signal "$$" "$number" >&"$signal_fd"
-    IFS= read -r -d '' -t 15 -u "$signal_fd" _ || true # a bound beyond the server's, for a broken server
+  if [[ "$stage" == sent ]]; then
+    trap '' PIPE # the server may have replied and closed already: a failed write is then no matter
+    printf '%s\0' signal "$number" 1>&"$server_fd" 2>/dev/null || true
+    IFS= read -r -d '' -t 15 -u "$server_fd" _ || true # a bound for a broken server: the reply is prompt
   fi
   exit $((128 + number))
 }
@@ -53,7 +71,24 @@ fi
 if ! { exec {server_fd}<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null; then
   fail "no fake docker server listens on 127.0.0.1:$port: this docker works only while the harness process that wrote it runs"
 fi
-printf '%s\0' call "$$" "$#" "$@" "$has_stdin" "$stdin" >&"$server_fd"
+# SIZE: the bytes before it. "call", PID, ARGC and HAS_STDIN (one digit), each with its NUL, then every
+# argument and stdin with theirs: the length of them all joined (IFS empty), as the C locale counts
+# characters (locals: the caller's locale and IFS are back once the function returns).
+size=$((5 + ${#$} + 1 + ${##} + 1 + 2))
+add_sizes() {
+  local LC_ALL=C IFS= joined
+  joined="$*"
+  size=$((size + ${#joined} + $#))
+}
+add_sizes "$@" "$stdin"
+stage=writing
+if printf '%s\0' call "$$" "$#" "$@" "$has_stdin" "$stdin" "$size" 1>&"$server_fd" 2>/dev/null; then
+  stage=sent
+else
+  stage=unsent
+fi
+((held == 0)) || on_signal "$held"
+[[ "$stage" == sent ]] || fail "the request could not be sent to the fake docker server on 127.0.0.1:$port"
 
 # The reply's first field comes once the call is done, which may be minutes (block_on): it is awaited in reads of
 # at most a second, so that a signal that lands just before a read begins (bash then blocks in read(2) with its
@@ -65,6 +100,7 @@ until IFS= read -r -d '' -t 1 -u "$server_fd" part; do
   kind+="$part"
 done
 kind+="$part"
+stage=recorded
 while IFS= read -r -d '' -u "$server_fd" text; do
   case "$kind" in
     out) printf '%s\n' "$text" ;;

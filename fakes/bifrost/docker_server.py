@@ -6,25 +6,27 @@ connection is served by its own daemon thread; the calls of one FAKE_DOCKER_HOME
 that home's lock, released while a call waits for real: block_on, real_time).
 
 The wire format is documented in docker_client.bash: NUL-terminated fields, text as UTF-8 (bytes that are
-not UTF-8 pass through as surrogate escapes).
+not UTF-8 pass through as surrogate escapes). A client's signal comes on its call's own connection, behind
+the request, so the server cannot meet it before the call: a wait of the call (ClientCaller.wait) reads it
+and ends on it; a call that does not wait ends as it would have. Either way the reply, which the client
+awaits before it exits, is sent once the call is recorded.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import select
 import socket
 import socketserver
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from fakes.bifrost import fake_docker
 
 CLIENT_SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "docker_client.bash")
 SHEBANG = "#!/bin/bash\n"
 PORT_LINE = "port=0 # the harness writes its server's port here\n"
-# How long a signalled client waits for its call to be recorded: a safety bound, not a measurement.
-SIGNAL_RECORD_BOUND = 10.0
 
 
 def encode(text: str) -> bytes:
@@ -42,20 +44,42 @@ class Fields:
         self.connection = connection
         self.buffer = b""
         self.start = 0
+        self.consumed = 0  # bytes of the fields read so far, their NULs included
 
     def __iter__(self) -> Iterator[bytes]:
         return self
 
     def __next__(self) -> bytes:
-        while (end := self.buffer.find(b"\0", self.start)) < 0:
-            chunk = self.connection.recv(1 << 16)
-            if not chunk:
-                raise EOFError("the docker client closed the connection in the middle of its request")
-            self.buffer = self.buffer[self.start:] + chunk
+        end = self.buffer.find(b"\0", self.start)
+        if end < 0:
+            # Chunks joined once the field's end has come: a field of megabytes (a big stdin) costs no more
+            # than its bytes.
+            pieces = [self.buffer[self.start:]]
+            while (found := (chunk := self.receive()).find(b"\0")) < 0:
+                pieces.append(chunk)
+            end = sum(map(len, pieces)) + found
+            pieces.append(chunk)
+            self.buffer = b"".join(pieces)
             self.start = 0
         field = self.buffer[self.start:end]
+        self.consumed += end + 1 - self.start
         self.start = end + 1
         return field
+
+    def receive(self) -> bytes:
+        chunk = self.connection.recv(1 << 16)
+        if not chunk:
+            raise EOFError("the docker client closed the connection in the middle of its request")
+        return chunk
+
+    def arriving(self, seconds: float) -> bool:
+        """Whether bytes of a next field have come (read already, or on the connection) within `seconds`: a
+        closed connection counts, its end is there to read."""
+        if self.start < len(self.buffer):
+            return True
+        poller = select.poll()  # not select(): any descriptor number
+        poller.register(self.connection, select.POLLIN)
+        return bool(poller.poll(seconds * 1000))
 
     def text(self) -> str:
         return decode(next(self))
@@ -73,11 +97,15 @@ class Request:
 
     @classmethod
     def read(cls, fields: Fields) -> Request:
-        """The rest of a `call` request."""
+        """The rest of a `call` request; EOFError when the client sent less than a whole one (a signal cut its
+        write: no call)."""
         pid = fields.number()
         argv = [fields.text() for _ in range(fields.number())]
         has_stdin = fields.number()
         stdin = fields.text()
+        size = fields.consumed
+        if fields.number() != size:
+            raise EOFError("the docker client's request lost bytes on the way (a signal cut its write)")
         return cls(pid, argv, environment_of(pid), stdin if has_stdin else "")
 
 
@@ -101,22 +129,36 @@ def reply_bytes(reply: fake_docker.Reply) -> bytes:
 
 
 class ClientCaller:
-    """The client process of one call: its PID, the signal it reports, its home's lock (held by the call)."""
+    """The client process of one call: its PID, its connection (where its signal comes), its home's lock (held
+    by the call)."""
 
-    def __init__(self, pid: int, home_lock: threading.Lock) -> None:
+    def __init__(self, pid: int, fields: Fields, home_lock: threading.Lock) -> None:
         self.pid = pid
+        self.fields = fields
         self.home_lock = home_lock
-        self.signalled = threading.Event()
-        self.signal_number = 0
-        self.recorded = threading.Event()
+        self.signal_number: int | None = None
 
     def wait(self, seconds: float) -> int | None:
+        """Until the client's signal comes (at once if it came before), up to `seconds`; other calls of the
+        home run meanwhile. A client gone without a signal (SIGKILL) ends the wait too: nobody is left to
+        signal it."""
+        if self.signal_number is not None:
+            return self.signal_number
         self.home_lock.release()
         try:
-            arrived = self.signalled.wait(seconds)
+            if self.fields.arriving(seconds):
+                self.read_signal()
         finally:
             self.home_lock.acquire()
-        return self.signal_number if arrived else None
+        return self.signal_number
+
+    def read_signal(self) -> None:
+        """The client's `signal NUMBER`; nothing when the client has gone."""
+        with contextlib.suppress(EOFError, OSError):
+            kind = next(self.fields)
+            if kind != b"signal":
+                raise ValueError(f"unknown notice kind {kind!r} after a call")
+            self.signal_number = self.fields.number()
 
     def process_group(self) -> int | None:
         group = os.getpgid(self.pid)
@@ -131,37 +173,18 @@ class ClientCaller:
             return f"/proc/{self.pid}/root{path}"
         return path
 
-    def deliver(self, number: int) -> None:
-        """The client got signal `number`: ends a wait of the call, and returns once the call is recorded."""
-        self.signal_number = number
-        self.signalled.set()
-        self.recorded.wait(SIGNAL_RECORD_BOUND)
-
 
 class Registry:
-    """The calls in progress, by client PID, and one lock per FAKE_DOCKER_HOME."""
+    """One lock per FAKE_DOCKER_HOME."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.callers: dict[int, ClientCaller] = {}
         self.home_locks: dict[str, threading.Lock] = {}
 
-    def open(self, request: Request) -> ClientCaller:
+    def open(self, request: Request, fields: Fields) -> ClientCaller:
         with self.lock:
             home_lock = self.home_locks.setdefault(request.env.get("FAKE_DOCKER_HOME", ""), threading.Lock())
-            caller = ClientCaller(request.pid, home_lock)
-            self.callers[request.pid] = caller
-        return caller
-
-    def close(self, caller: ClientCaller) -> None:
-        with self.lock:
-            if self.callers.get(caller.pid) is caller:
-                del self.callers[caller.pid]
-        caller.recorded.set()
-
-    def find(self, pid: int) -> ClientCaller | None:
-        with self.lock:
-            return self.callers.get(pid)
+        return ClientCaller(request.pid, fields, home_lock)
 
 
 def internal_error(error: Exception) -> fake_docker.Reply:
@@ -174,23 +197,46 @@ def internal_error(error: Exception) -> fake_docker.Reply:
     return fake_docker.Reply(125, [], [f"fake docker: internal error {type(error).__name__}: {error}{where}"])
 
 
+OnAccepted = Callable[[socket.socket], None]
+OnReceived = Callable[[Request, socket.socket], None]
+
+
+class Hooks:
+    """Where a test holds a call, to order a signal or another call into a window; None: no hook."""
+
+    def __init__(self, accepted: OnAccepted | None = None, received: OnReceived | None = None) -> None:
+        self.accepted = accepted  # a call's connection, before its request is read
+        self.received = received  # its request, read, before the call is registered
+
+
+hooks = Hooks()
+
+
+@contextlib.contextmanager
+def holding(accepted: OnAccepted | None = None, received: OnReceived | None = None) -> Iterator[None]:
+    """The server's hooks while the block runs (one test at a time sets them: they hold every call)."""
+    global hooks  # noqa: PLW0603 (the server's one set of hooks)
+    hooks = Hooks(accepted, received)
+    try:
+        yield
+    finally:
+        hooks = Hooks()
+
+
 def serve(connection: socket.socket, registry: Registry) -> None:
+    if hooks.accepted is not None:
+        hooks.accepted(connection)
     fields = Fields(connection)
     kind = next(fields)
-    if kind == b"signal":
-        pid, number = fields.number(), fields.number()
-        caller = registry.find(pid)
-        if caller is not None:
-            caller.deliver(number)
-        connection.sendall(b"recorded\0")
-        return
     if kind != b"call":
         raise ValueError(f"unknown request kind {kind!r}")
     request = Request.read(fields)
+    if hooks.received is not None:
+        hooks.received(request, connection)
     if "FAKE_DOCKER_HOME" not in request.env:
         reply = fake_docker.Reply(125, [], ["fake docker: FAKE_DOCKER_HOME is not in the call's environment"])
     else:
-        caller = registry.open(request)
+        caller = registry.open(request, fields)
         try:
             with caller.home_lock:
                 reply = fake_docker.call(request.argv, request.stdin, request.env, caller)
@@ -198,9 +244,7 @@ def serve(connection: socket.socket, registry: Registry) -> None:
             return
         except Exception as error:  # the client prints it: the test that ran it fails with it
             reply = internal_error(error)
-        finally:
-            registry.close(caller)
-    # A client that has gone (a signal ended it) misses the reply: the call is recorded all the same.
+    # A client that has gone (SIGKILL) misses the reply: the call is recorded all the same.
     with contextlib.suppress(OSError):
         connection.sendall(reply_bytes(reply))
 

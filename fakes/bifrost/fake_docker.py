@@ -7,7 +7,8 @@ tests read. The directory holding scenario, state and log is the caller's FAKE_D
 `call` runs one docker call: argv, stdin and environment in, (exit code, stdout lines, stderr lines) out.
 The harness runs it in its own process, in the fake docker server (docker_server.py), for the `docker`
 client it puts on PATH (docker_client.bash); `python fake_docker.py ARG...` runs one call by itself.
-State and log are read and written per call, as marshal data (the harness reads and writes them too).
+State and log are read and written per call, as marshal data (the harness reads and writes them too); a
+call that waits for real saves the state before the wait and reads it again after.
 
 Scenario (scenario.bin, all keys optional):
   services: {name: behaviour}, behaviour one of
@@ -26,7 +27,8 @@ Scenario (scenario.bin, all keys optional):
   interrupt_on: service name; the first `up` that starts it kills the caller's process group (SIGKILL).
   block_on: service name; an `up` that starts it writes `blocked` (the caller's PID) in FAKE_DOCKER_HOME
       and really waits (up to 120 s) until the caller gets SIGINT, SIGTERM or SIGHUP, which it records
-      (its exit is 128 + the signal).
+      (its exit is 128 + the signal), or until the caller has gone without one (SIGKILL). Other calls run
+      meanwhile, and see its containers as started.
   up_output: [line, ...] printed by every `up` (compose echoes env lines in some errors).
   logs: {service: [line, ...]}
   real_time: really wait for the simulated waits (for the benchmark).
@@ -57,7 +59,8 @@ class Caller(Protocol):
     def pid(self) -> int: ...
 
     def wait(self, seconds: float) -> int | None:
-        """Waits for real, up to `seconds`; the number of a signal (SIGNALS) that ended the wait early, or None."""
+        """Waits for real, up to `seconds`; the number of a signal (SIGNALS) that ended the wait early, or None.
+        Other calls may run meanwhile: the call keeps none of the state it loaded across it (Fake.wait_for_real)."""
 
     def process_group(self) -> int | None:
         """The caller's process group, or None when killing it would kill the fake itself."""
@@ -127,7 +130,7 @@ class Fake:
         self.caller = caller
         self.home = self.env["FAKE_DOCKER_HOME"]
         self.scenario = load(self.path("scenario.bin"), {})
-        self.state = load(self.path("state.bin"), {"clock": 0.0, "containers": {}, "ak_attempts": 0})
+        self.state = self.load_state()
         self.events: dict[str, str] = {}
         self.elapsed = 0.0
         self.out: list[str] = []
@@ -137,6 +140,9 @@ class Fake:
 
     def path(self, name: str) -> str:
         return os.path.join(self.home, name)
+
+    def load_state(self) -> dict[str, Any]:
+        return load(self.path("state.bin"), {"clock": 0.0, "containers": {}, "ak_attempts": 0})
 
     @property
     def clock(self) -> float:
@@ -162,8 +168,18 @@ class Fake:
     def finish(self, code: int) -> int:
         self.save(code)
         if self.scenario.get("real_time") and self.elapsed > 0:
-            self.caller.wait(self.elapsed)
+            self.caller.wait(self.elapsed)  # the call is saved: nothing it loaded is written after the wait
         return code
+
+    def wait_for_real(self, seconds: float) -> int | None:
+        """The caller's wait, which lets other calls of this home run meanwhile: the state is saved before
+        (they see what this call did so far, as docker's other commands see an `up` at work) and read again
+        after (what they did is kept)."""
+        dump(self.path("state.bin"), self.state)
+        number = self.caller.wait(seconds)
+        self.state.clear()  # in place: the call's Project holds this dict
+        self.state.update(self.load_state())
+        return number
 
     # -- dispatch --------------------------------------------------------------------------------
 
@@ -346,7 +362,7 @@ class Fake:
                 self.events = {"signal": signal.Signals(number).name}
                 return self.finish(128 + number)
         self.err.extend(self.scenario.get("up_output", []))
-        self.advance(plan.end - self.clock)
+        self.advance(max(0.0, plan.end - self.clock))  # a call during a block may have moved the clock on
         for name in plan.order:
             self.err.append(f" Container {name}  {plan.events[name]}")
         if plan.error:
@@ -358,7 +374,7 @@ class Fake:
         """Waits for real until a signal arrives, as a `docker compose up --wait` does; the signal's number."""
         with open(self.path("blocked"), "w") as marker:
             marker.write(str(self.caller.pid))
-        return self.caller.wait(BLOCK_SECONDS)
+        return self.wait_for_real(BLOCK_SECONDS)
 
     def ps(self, project: Project, args: list[str]) -> int:
         template = ""

@@ -7,6 +7,8 @@ would hide a leak, so every kind of value the framing could break on goes throug
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -21,6 +23,7 @@ from tests.cloud.bifrost.test_bootstrap import HAPPY, check
 from tests.components.bifrost.ssh.sshd import free_port
 
 BOUND = 30  # seconds: a safety bound for a broken client, not a measurement
+STRACE = shutil.which("strace")
 
 # Newlines (a trailing one too), `=`, quotes, tabs, NUL-free control bytes and bytes that are not UTF-8.
 AWKWARD = "first line\nsecond = line 'quoted' \"double\"\t$HOME \\n\n"
@@ -106,6 +109,31 @@ def test_a_signal_while_blocked_is_recorded_before_the_client_exits_with_its_cod
     assert client.returncode == 128 + number
     (up,) = stack.calls()
     assert (up.events, up.exit) == ({"signal": number.name}, 128 + number)
+
+
+def processes_started(trace: Path) -> list[str]:
+    """The lines of an `strace -f -e trace=process` log that start a process or a program."""
+    return [line for line in trace.read_text().splitlines() if re.search(r"\b(clone3?|v?fork|execve)\(", line)]
+
+
+@pytest.mark.skipif(STRACE is None, reason="strace is not installed (Debian package strace)")
+@pytest.mark.parametrize("signalled", [False, True], ids=["a call", "a call ended by a signal"])
+def test_the_client_starts_no_process(stack: Stack, tmp_path: Path, signalled: bool) -> None:
+    assert STRACE is not None
+    trace = tmp_path / "trace"
+    stack.scenario(block_on="traefik" if signalled else None)
+    args = ["compose", *project(stack), "up", "-d", "--wait", "traefik"] if signalled else ["info"]
+    tracer = subprocess.Popen(
+        [STRACE, "-f", "-qq", "-o", trace, "-e", "trace=process", stack.bin / "docker", *args],
+        env={"PATH": "/usr/bin:/bin", "FAKE_DOCKER_HOME": str(stack.fake_home)}, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, preexec_fn=default_stop_signals,  # noqa: PLW1509 (as above)
+    )
+    if signalled:
+        os.kill(stack.wait_until_blocked(tracer), signal.SIGTERM)
+    tracer.communicate(timeout=BOUND)
+    assert tracer.returncode == (128 + signal.SIGTERM if signalled else 0)
+    # Its own start is the one execve; no clone or fork, not even in the trap.
+    assert [line.split()[1].split("(")[0] for line in processes_started(trace)] == ["execve"]
 
 
 def test_interrupt_on_refuses_to_kill_the_process_group_of_the_server(stack: Stack) -> None:
