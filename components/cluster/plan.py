@@ -387,6 +387,13 @@ def make_plan(cluster: ClusterSettings, authentik_host: str, available: frozense
         pending.append("Generated app secrets are written to Infisical by the provisioner Job, which runs only when "
                        "the program installs Infisical and issues the machine identity: set them in Infisical "
                        "by hand (below), or drop `generate` from the catalog")
+    if not provisioned:
+        # The Job makes them otherwise; a secret cannot be set in a folder that does not exist (upstream 404).
+        for folder in folders(cluster):
+            parent, _, name = folder.rpartition("/")
+            pending.append(f"Infisical folder {folder} is made by a person (the provisioner Job does not run): "
+                           f"infisical secrets folders create --projectId <id of project {cluster.project_slug}> "
+                           f"--env {cluster.environment_slug} --path {parent or '/'} --name {name}")
     for path, remote in person_keys(cluster, provisioned):
         pending.append(f"Infisical key {remote} at {path} is supplied by a person: infisical secrets set "
                        f"--projectId <id of project {cluster.project_slug}> --env {cluster.environment_slug} "

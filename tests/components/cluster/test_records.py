@@ -16,7 +16,7 @@ from components.cluster import constants as c
 from components.cluster.charts import ChartPin
 from components.cluster.objects import ObjectContext, PlannedObject
 from components.secrets_registry import INFISICAL_ENCRYPTION_KEY, INFISICAL_POSTGRES_PASSWORD, SECRETS, SecretSpec
-from tests.components.cluster.helpers import EVERYTHING, cluster_settings
+from tests.components.cluster.helpers import ESO_APP, ESO_FOLDER_APP, EVERYTHING, cluster_settings
 from verify import inventory
 from verify.evaluate import Evaluation
 
@@ -154,6 +154,20 @@ def test_the_provisioner_reads_exactly_the_records_that_say_so() -> None:
     read = {secret.name for secret in plan.BOOTSTRAP_SECRETS if secret.provisioner_reads}
     assert read == {first_deploy.provisioner.admin_password.name}
     assert read <= {secret.name for secret in first_deploy.bootstrap}
+
+
+def test_without_the_job_each_catalog_folder_is_a_pending_step_with_its_command() -> None:
+    nested = dataclasses.replace(ESO_FOLDER_APP, name="deep", path="/team/deep")
+    catalog = (ESO_APP, ESO_FOLDER_APP, nested)
+    folder_steps = [step for step in plan.make_plan(cluster_settings(apps=catalog), "auth.example.com",
+                                                    AVAILABLE).pending if step.startswith("Infisical folder")]
+    assert [step.split(" ")[2] for step in folder_steps] == ["/harbor", "/team", "/team/deep"]
+    assert folder_steps[2].endswith("infisical secrets folders create --projectId <id of project homelab> "
+                                    "--env prod --path /team --name deep")
+    # With the Job, the Job makes them.
+    provisioned = plan.make_plan(cluster_settings(apps=catalog), "auth.example.com", frozenset())
+    assert provisioned.provisioner is not None
+    assert not [step for step in provisioned.pending if step.startswith("Infisical folder")]
 
 
 def test_registry_seeds_follow_their_records() -> None:
