@@ -34,7 +34,10 @@ IGNORE_CHANGES = ("data", "stringData")
 # The credentials Secret the sync operators read (ESO's ClusterSecretStore, the Infisical operator's auth).
 MACHINE_IDENTITY_SECRET = SecretRef("external-secrets", "infisical-machine-identity")
 BACKOFF_LIMIT = 3
-ACTIVE_DEADLINE_SECONDS = 900  # above the worst case of the retry budget of every call in a run
+# Above the retry budget of a run's calls for a homelab catalog. Infisical rate-limits folder and secret writes
+# (secretsLimit in its rate-limit config, 60 a minute in the versions read): a first run writes one folder per
+# catalog folder and one secret per generated key, so some 800 of those would outlast this deadline.
+ACTIVE_DEADLINE_SECONDS = 900
 
 
 @dataclass(frozen=True)

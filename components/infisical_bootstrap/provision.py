@@ -97,8 +97,14 @@ class Seed:
 
     @property
     def state_key(self) -> str:
-        """Where the generation of the last write is recorded in the state Secret (a valid Secret key)."""
-        return "seed." + (self.path.strip("/").replace("/", ".") or "root") + "." + self.name
+        """Where the generation of the last write is recorded in the state Secret (a valid Secret key), one per
+        (path, name): `seed.root.<name>` at `/`, else `seed.<number of folders>.<folder>...<name>`. A folder name
+        holds no dot, so the count says where the path ends even when the name holds dots, and `/root` is
+        `seed.1.root.<name>`, not the root's key."""
+        segments = [segment for segment in self.path.split("/") if segment]
+        if not segments:
+            return f"seed.root.{self.name}"
+        return ".".join(("seed", str(len(segments)), *segments, self.name))
 
 
 def folder_chain(paths: Iterable[str]) -> tuple[str, ...]:
@@ -154,11 +160,11 @@ def provision(settings: Settings, kube: KubeClient, client: api.InfisicalClient,
         identity_id, client_id = _identity(settings, admin, state, outcome)
         _membership(settings, admin, state, project, identity_id, outcome)
         _client_secret(settings, admin, kube, state, log, identity_id, client_id, outcome)
-        _folders(settings, admin, project, outcome)
+        created_folders = _folders(settings, admin, project, outcome)
         if settings.seeds:
             if read_seed is None:
                 raise ProvisionError("seeds are configured but no seed directory is mounted")
-            _seed(settings, admin, state, log, project, read_seed, outcome)
+            _seed(settings, admin, state, log, project, read_seed, created_folders, outcome)
     except (api.Unauthorized, api.Forbidden) as error:
         raise ProvisionError(
             f"Infisical rejected the instance-admin token kept in Secret {settings.state} key {STATE_ADMIN_TOKEN} "
@@ -282,41 +288,43 @@ def _client_secret(settings: Settings, admin: api.InfisicalClient, kube: KubeCli
             outcome.changes.append("revoked an older client secret")
 
 
-def _folders(settings: Settings, admin: api.InfisicalClient, project: api.Project, outcome: Outcome) -> None:
-    """Creates each folder the catalog's apps read and the seeds write into that is missing, parents first.
+def _folders(settings: Settings, admin: api.InfisicalClient, project: api.Project, outcome: Outcome) -> set[str]:
+    """Creates each folder the catalog's apps read and the seeds write into that is missing, parents first, and
+    returns the folders it created.
 
-    Read before writing rather than recorded in the state Secret: one listing per parent that existed before
-    this step, so a re-run makes no write call, a folder a person made is found as it is, and one deleted since
-    the last run is made again. A folder whose parent was created in this step is known to be missing."""
+    Read before writing rather than recorded in the state Secret: one listing per parent, so a re-run makes no
+    write call, a folder a person made is found as it is, and one deleted since the last run is made again."""
     environment = settings.environment_slug
     listed: dict[str, frozenset[str]] = {}
     created: set[str] = set()
     for folder in folder_chain((*settings.folders, *(seed.path for seed in settings.seeds))):
         parent, _, name = folder.rpartition("/")
         parent = parent or "/"
-        if parent not in created:
-            if parent not in listed:
-                listed[parent] = admin.folder_names(project.id, environment, parent)
-            if name in listed[parent]:
-                continue
+        if parent not in listed:
+            listed[parent] = admin.folder_names(project.id, environment, parent)
+        if name in listed[parent]:
+            continue
         try:
             admin.create_folder(project.id, environment, parent, name)
         except (api.Unauthorized, api.Forbidden):
             raise
         except api.ApiError as error:
-            raise ProvisionError(
-                f"folder {folder} in environment {environment}: Infisical refused to create it ({error}). A folder "
-                f"name holds letters, digits, - and _ only: correct the path of the homelab-secrets:apps entry "
-                f"that names it, then run the Job again") from error
+            # A 422 is the route's name rule (the config model applies the same rule before the Job runs).
+            hint = (" A folder name holds letters, digits, - and _ only: correct the path of the homelab-secrets:apps "
+                    "entry that names it, then run the Job again." if error.status == 422 else "")
+            raise ProvisionError(f"folder {folder} in environment {environment}: Infisical refused to create it "
+                                 f"({error}).{hint}") from error
         created.add(folder)
         outcome.changes.append(f"folder {folder}")
+    return created
 
 
 def _seed(settings: Settings, admin: api.InfisicalClient, state: _State, log: Log, project: api.Project,
-          read_seed: Callable[[str], str], outcome: Outcome) -> None:
+          read_seed: Callable[[str], str], created_folders: set[str], outcome: Outcome) -> None:
     for seed in settings.seeds:
         generation = str(seed.generation)
-        recorded = state.get(seed.state_key)
+        # A folder made in this run holds nothing: what was recorded went with the folder, so it is written again.
+        recorded = None if seed.path in created_folders else state.get(seed.state_key)
         if recorded == generation:
             continue
         value = log.secret(read_seed(seed.file))

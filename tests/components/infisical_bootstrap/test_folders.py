@@ -76,6 +76,24 @@ def test_a_folder_deleted_since_the_last_run_is_made_again(harness: Harness) -> 
     assert folder_posts(harness, mark) == [("/", "grafana")]
 
 
+def test_a_deleted_folder_gets_its_generated_keys_again(harness: Harness) -> None:
+    """A person deleted the folder with its secrets: the recorded generation went with them."""
+    harness.seeds["n8n-key"] = "generated-n8n"
+    harness.run(folders=("/n8n",), seeds=(N8N,))
+    key = (project(harness)["id"], "prod")
+    del harness.infisical.state.folders[key]["/n8n"]
+    del harness.infisical.state.secrets[(*key, "/n8n", N8N.name)]
+    harness.run(folders=("/n8n",), seeds=(N8N,))
+    assert harness.infisical.state.secrets[(*key, "/n8n", N8N.name)] == "generated-n8n"
+
+
+def test_every_new_parent_is_listed_once_before_its_children_are_made(harness: Harness) -> None:
+    harness.run(folders=("/a", "/a/b", "/a/c"))
+    listings = [e.query["path"] for e in harness.since(0, "infisical")
+                if e.method == "GET" and e.path == "/api/v2/folders"]
+    assert listings == ["/", "/a"]
+
+
 def test_a_seed_folder_is_made_even_when_the_settings_do_not_list_it(harness: Harness) -> None:
     harness.seeds["n8n-key"] = "generated-n8n"
     harness.run(seeds=(N8N,))
@@ -85,6 +103,13 @@ def test_a_seed_folder_is_made_even_when_the_settings_do_not_list_it(harness: Ha
 def test_a_name_infisical_refuses_fails_with_the_folder_and_the_fix(harness: Harness) -> None:
     with pytest.raises(ProvisionError, match=r"folder /n8n\.prod in environment prod: .*422.*homelab-secrets:apps"):
         harness.run(folders=("/n8n.prod",))
+
+
+def test_another_refusal_is_not_blamed_on_the_name(harness: Harness) -> None:
+    harness.infisical.fault("POST", "/api/v2/folders", 404, message="Environment with slug 'prod' not found")
+    with pytest.raises(ProvisionError, match=r"folder /n8n in environment prod: .*404") as raised:
+        harness.run(folders=("/n8n",))
+    assert "folder name holds" not in str(raised.value)
 
 
 def test_a_folder_that_still_cannot_be_found_names_the_fix(harness: Harness) -> None:

@@ -50,8 +50,12 @@ def test_a_value_set_by_a_person_is_kept(harness: Harness) -> None:
     assert not any("generated" in line or "by-hand" in line for line in harness.lines)
 
 
-def test_state_keys_are_valid_secret_keys() -> None:
+def test_state_keys_are_valid_secret_keys_one_per_path_and_name() -> None:
     import re
 
-    for seed in (GRAFANA, Seed("/", "ROOT_KEY", "f"), Seed("/a/b", "K", "f")):
+    seeds = (GRAFANA, Seed("/", "ROOT_KEY", "f"), Seed("/a/b", "K", "f"), Seed("/", "K", "f"), Seed("/root", "K", "f"),
+             Seed("/a", "b.K", "f"), Seed("/1/a", "K", "f"), Seed("/1", "a.K", "f"))
+    for seed in seeds:
         assert re.fullmatch(r"[-._a-zA-Z0-9]+", seed.state_key), seed.state_key
+    assert len({seed.state_key for seed in seeds}) == len(seeds)
+    assert Seed("/", "ROOT_KEY", "f").state_key == "seed.root.ROOT_KEY"  # the key earlier runs recorded
