@@ -33,10 +33,11 @@ if dns is not None:
 if bifrost_server is not None:
     BifrostFiles("bifrost-files", settings, secrets, bifrost_server,
                  dns_records=dns.bifrost_records if dns else ())
-    outputs.export_bifrost(settings, bifrost_server)
+    outputs.export_bifrost(settings, secrets, bifrost_server)
 
-outputs.export_common(settings, secrets)
-
-if settings.cluster.enabled:
-    cluster = ClusterPlatform("cluster", settings, secrets, dns_records=dns.cluster_records if dns else ())
+cluster = ClusterPlatform("cluster", settings, secrets, dns_records=dns.cluster_records if dns else ()) \
+    if settings.cluster.enabled else None
+if cluster is not None:
     outputs.export_cluster(cluster)
+
+outputs.export_common(settings, secrets, cluster.plan if cluster is not None else None)

@@ -1,4 +1,5 @@
-"""Stack outputs. Names, hosts and next steps only: never a secret value, nor a hash of one."""
+"""Stack outputs: names, hosts and next steps, never a plain secret value nor a hash of one. The values an operator
+signs in with while they are generated are secret outputs (encrypted in state, read with --show-secrets)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,12 @@ import pulumi
 
 from components.bifrost.server import BifrostServer
 from components.bootstrap_secrets import BootstrapSecrets
+from components.cluster.plan import ClusterPlan
 from components.cluster.platform import ClusterPlatform
 from components.config.model import Settings
 from components.config.secrets import missing_later_secrets, secret_in_scope
 from components.dns.records import DnsRecords
-from components.secrets_registry import SECRETS, SSH_DEPLOY_KEY
+from components.secrets_registry import SECRETS, SSH_DEPLOY_KEY, Scope
 
 
 def pending_steps(settings: Settings) -> list[str]:
@@ -38,19 +40,21 @@ def rotation_status(settings: Settings) -> dict[str, dict[str, object]]:
     return status
 
 
-def export_common(settings: Settings, secrets: BootstrapSecrets) -> None:
+def export_common(settings: Settings, secrets: BootstrapSecrets, cluster: ClusterPlan | None) -> None:
     pulumi.export("pendingSteps", pending_steps(settings))
     pulumi.export("rotationStatus", rotation_status(settings))
-    # What the operator signs in with (first passwords, the deploy key), only while generated: the record names
-    # its output.
+    # What the operator signs in with (first passwords, the deploy key), only while generated and while what it
+    # signs in to is deployed: the record names its output. A cluster secret is in use while a planned bootstrap
+    # Secret holds it (the Infisical admin's password only while the provisioner Job bootstraps Infisical).
+    in_cluster = {spec for secret in cluster.bootstrap for spec in secret.secrets} if cluster else set()
     for spec in SECRETS:
         value = secrets.operator_value(spec)
-        if value is not None:
+        if value is not None and (spec.scope is not Scope.CLUSTER or spec in in_cluster):
             # Encrypted in state; read it once with `pulumi stack output --show-secrets <name>`.
             pulumi.export(spec.operator_output, value)
 
 
-def export_bifrost(settings: Settings, server: BifrostServer) -> None:
+def export_bifrost(settings: Settings, secrets: BootstrapSecrets, server: BifrostServer) -> None:
     bifrost = settings.bifrost
     pulumi.export("bifrostIpv4", server.ipv4)
     pulumi.export("bifrostIpv6", server.ipv6)
@@ -58,7 +62,7 @@ def export_bifrost(settings: Settings, server: BifrostServer) -> None:
     known_hosts = pulumi.Output.all(server.ipv4, server.host_key.public_key).apply(
         lambda parts: f"{parts[0]} {parts[1]}")
     pulumi.export("bifrostKnownHosts", known_hosts)
-    generated_key = SSH_DEPLOY_KEY not in settings.supplied  # then export_common exports it
+    generated_key = secrets.operator_value(SSH_DEPLOY_KEY) is not None  # then export_common exports it
     key_step = (
         f"pulumi stack output --show-secrets {SSH_DEPLOY_KEY.operator_output} > ~/.ssh/bifrost_ed25519 && "
         "chmod 600 ~/.ssh/bifrost_ed25519 && " if generated_key else ""

@@ -255,6 +255,7 @@ def test_an_external_infisical_without_an_identity_syncs_nothing_and_a_step_says
     assert "InfisicalStaticSecret n8n/n8n-db (waits for the machine identity)" in waiting
     steps = evaluation.stack_outputs["clusterPendingSteps"]
     assert any("machineIdentityClientId" in step for step in steps)
+    assert "infisicalAdminPassword" not in evaluation.stack_outputs  # no Job bootstraps an Infisical with it
 
 
 # --- the provisioner Job ----------------------------------------------------------------------------------------

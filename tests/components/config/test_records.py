@@ -109,7 +109,7 @@ def test_secrets_required_by_a_setting_name_it_on_their_record() -> None:
     assert paired == {"sshPrivateKey": "sshPublicKey", "authentikGithubSecret": "githubOauthClientId"}
 
 
-def test_operator_outputs_are_declared_on_the_records(full_evaluation: Evaluation) -> None:
+def test_operator_outputs_are_declared_on_the_records(base_evaluation: Evaluation) -> None:
     declared = {spec.operator_output for spec in SECRETS if spec.operator_output}
     assert declared == {"netbirdOwnerPassword", "authentikAdminPassword", "bifrostDeployKey", "infisicalAdminPassword"}
-    assert declared <= set(full_evaluation.stack_outputs)
+    assert declared <= set(base_evaluation.stack_outputs)
