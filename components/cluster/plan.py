@@ -121,12 +121,13 @@ class BootstrapSecret:
         """The registry secrets it holds, each once."""
         return tuple(dict.fromkeys(field.secret for field in self.fields if field.secret is not None))
 
-    def applied_keys(self, cluster: ClusterSettings) -> tuple[str, ...]:
-        return tuple(field.applied_key(cluster) for field in self.fields)
-
     def data(self, secrets: SecretValues, cluster: ClusterSettings) -> dict[str, pulumi.Input[str]]:
         """Each data key's value: secret Outputs, except plain non-secret settings."""
-        return {field.applied_key(cluster): field.value(secrets, cluster) for field in self.fields}
+        data = {field.applied_key(cluster): field.value(secrets, cluster) for field in self.fields}
+        if len(data) < len(self.fields):  # a key the operator chose is another field's key: one would be lost
+            raise pulumi.RunError(f"bootstrap Secret {self.namespace}/{self.name}: its data keys "
+                                  f"{[field.applied_key(cluster) for field in self.fields]} must differ")
+        return data
 
     @property
     def guarded(self) -> tuple[SecretSpec, ...]:

@@ -254,11 +254,17 @@ def test_a_key_the_operator_chooses_is_filled_in_by_its_record() -> None:
     (cloudflare,) = [secret for secret in plan.BOOTSTRAP_SECRETS if secret.name == c.SECRET_CLOUDFLARE]
     assert cloudflare.keys == ("{cloudflareSecretKey}",)  # as the docs show it
     chosen = cluster_settings(cloudflare_secret_key="token")
-    assert cloudflare.applied_keys(chosen) == ("token",)
     assert list(cloudflare.data(CANARY_VALUES, chosen)) == ["token"]
     for secret in plan.BOOTSTRAP_SECRETS:
         if secret is not cloudflare:
-            assert secret.applied_keys(chosen) == secret.keys, secret.name
+            assert tuple(secret.data(CANARY_VALUES, chosen)) == secret.keys, secret.name
+
+
+def test_a_chosen_key_that_repeats_another_fails_rather_than_drop_a_value() -> None:
+    (cloudflare,) = [secret for secret in plan.BOOTSTRAP_SECRETS if secret.name == c.SECRET_CLOUDFLARE]
+    record = dataclasses.replace(cloudflare, fields=(*cloudflare.fields, plan.DataField("note", plain=lambda _: "x")))
+    with pytest.raises(pulumi.RunError, match=r"cert-manager/cloudflare-api-token: its data keys \['note', 'note'\]"):
+        record.data(CANARY_VALUES, cluster_settings(cloudflare_secret_key="note"))
 
 
 class _CanaryValues:
