@@ -4,13 +4,13 @@
 # call costs a bash start, not a Python start. It runs builtins only: no fork, no exec.
 #
 # Request (one printf), every field ends with a NUL byte (no field can hold one: they are bash strings):
-#   call PID ARGC ARG... HAS_STDIN STDIN SIZE
+#   call PID ARGC ARG... HAS_STDIN STDIN
 # PID is this process ($$): the server reads the environment this process was started with from
 # /proc/PID/environ, byte for byte (bash would need a loop over every variable to send it: a few ms a call).
 # STDIN is read to its end only when the call reads stdin (`docker exec -i ...`, as argv's first or second
-# word), otherwise it is empty. SIZE is the number of bytes before it, so that a request a signal cut short
-# is no call: bash's trap handlers have no SA_RESTART, so a write(2) that a signal interrupts before it
-# copied a byte fails with EINTR, and stdio drops that buffer and goes on with the next ones.
+# word), otherwise it is empty. A write(2) that fails (bash's trap handlers have no SA_RESTART, so a signal
+# can fail it with EINTR) ends the printf: the server then gets a start of the request and the connection's
+# end, which is no call.
 # Reply: (KIND TEXT) pairs, KIND one of out | err (a line for stdout or stderr) | exit (the exit code). The
 # server sends it once the call is recorded.
 #
@@ -71,18 +71,8 @@ fi
 if ! { exec {server_fd}<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null; then
   fail "no fake docker server listens on 127.0.0.1:$port: this docker works only while the harness process that wrote it runs"
 fi
-# SIZE: the bytes before it. "call", PID, ARGC and HAS_STDIN (one digit), each with its NUL, then every
-# argument and stdin with theirs: the length of them all joined (IFS empty), as the C locale counts
-# characters (locals: the caller's locale and IFS are back once the function returns).
-size=$((5 + ${#$} + 1 + ${##} + 1 + 2))
-add_sizes() {
-  local LC_ALL=C IFS= joined
-  joined="$*"
-  size=$((size + ${#joined} + $#))
-}
-add_sizes "$@" "$stdin"
 stage=writing
-if printf '%s\0' call "$$" "$#" "$@" "$has_stdin" "$stdin" "$size" 1>&"$server_fd" 2>/dev/null; then
+if printf '%s\0' call "$$" "$#" "$@" "$has_stdin" "$stdin" 1>&"$server_fd" 2>/dev/null; then
   stage=sent
 else
   stage=unsent
