@@ -113,6 +113,9 @@ def read(directory: Path) -> Ledger:
 
 
 def lines(ledger: Ledger, wall_target: float, cores: int) -> list[str]:
+    if not ledger.processes or not ledger.by_file:
+        return [f"P6  where its CPU goes: FAILED, the ledger plugin recorded {ledger.processes} pytest processes "
+                f"and no test (PYTEST_ADDOPTS=-p bench.suite_cpu did not reach pytest)"]
     evaluations = sum(ledger.evaluations)
     budget = wall_target * cores
     top = sorted(ledger.by_file.items(), key=lambda item: -item[1])[:6]

@@ -29,3 +29,8 @@ def test_workers_are_counted_once_and_the_controllers_other_children_are_kept(tm
     printed = "\n".join(suite_cpu.lines(ledger, 30, 2))
     assert "evaluations of the program: 3, 9.0 s" in printed and "allows at most 60 s of CPU" in printed
 
+
+
+def test_a_run_the_plugin_did_not_reach_is_reported_not_summed(tmp_path: Path) -> None:
+    (line,) = suite_cpu.lines(suite_cpu.read(tmp_path), 30, 2)
+    assert "FAILED, the ledger plugin recorded 0 pytest processes" in line
