@@ -190,8 +190,29 @@ class CanaryProviders(sdk_mocks.Mocks):
         # Outputs of an earlier evaluation ("type::name" -> outputs), standing in for the stack's state:
         # like the engine, a property in ignoreChanges keeps its old value when the resource exists.
         self.prior_outputs = prior_outputs or {}
-        self.replacement_trigger = ""
-        self.ignore_changes: list[str] = []
+        # The registering request's replacement trigger and ignoreChanges, set by the monitor just before it calls
+        # new_resource on the same thread. Per thread: the SDK registers resources from several executor threads at
+        # once, and a shared attribute let one request's trigger reach another's new_resource (a generated key
+        # then got another label, and every connection pinning it changed between two evaluations).
+        self._request = threading.local()
+
+    @property
+    def replacement_trigger(self) -> str:
+        trigger: str = getattr(self._request, "replacement_trigger", "")
+        return trigger
+
+    @replacement_trigger.setter
+    def replacement_trigger(self, trigger: str) -> None:
+        self._request.replacement_trigger = trigger
+
+    @property
+    def ignore_changes(self) -> list[str]:
+        paths: list[str] = getattr(self._request, "ignore_changes", [])
+        return paths
+
+    @ignore_changes.setter
+    def ignore_changes(self, paths: list[str]) -> None:
+        self._request.ignore_changes = paths
 
     def _remember(self, canary: Canary) -> Canary:
         self.generated.append(canary)

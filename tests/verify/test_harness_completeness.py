@@ -221,3 +221,27 @@ def test_an_error_nobody_retrieved_is_logged_without_formatting_a_traceback(
     loop.close()
     (record,) = [r for r in caplog.records if r.name == "asyncio"]
     assert record.exc_info is None and "ValueError" in record.getMessage()
+
+
+def test_a_requests_replacement_trigger_reaches_only_its_own_resource() -> None:
+    """The monitor sets a request's trigger, then the SDK's mock calls new_resource, on one executor thread while
+    others register theirs: another thread's trigger must not reach this resource's label (generated value)."""
+    import threading
+
+    from pulumi.runtime.mocks import MockResourceArgs
+
+    from verify.mocks import CanaryProviders
+
+    providers = CanaryProviders()
+    providers.replacement_trigger = "0"
+    providers.ignore_changes = ["data"]
+    other = threading.Thread(target=lambda: setattr(providers, "replacement_trigger", "1"))
+    other.start()
+    other.join()
+    assert (providers.replacement_trigger, providers.ignore_changes) == ("0", ["data"])
+    key = MockResourceArgs("tls:index/privateKey:PrivateKey", "deploy", {"algorithm": "ED25519"})
+    providers.new_resource(key)
+    alone = CanaryProviders()
+    alone.replacement_trigger = "0"
+    alone.new_resource(key)
+    assert providers.generated == alone.generated
