@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextvars
 import functools
 import hashlib
-import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from typing import Any
 
 from components.cluster import charts, runtime
 from components.cluster import constants as c
-from verify import leaks, rendering
+from verify import jsontext, leaks, rendering
 from verify.evaluate import Evaluation
 from verify.inventory import WORKLOAD_KINDS, Inventory, Item, secret_readers
 
@@ -100,8 +99,7 @@ def object_text(manifest: dict[str, Any]) -> str:
 
 
 def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, check_circular=False,
-                      default=str)
+    return jsontext.dumps(value, sort_keys=True)
 
 
 def _object_digest(schema_id: str, manifest: dict[str, Any]) -> str:

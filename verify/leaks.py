@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from verify import jsontext
 from verify.canaries import Canary
 from verify.evaluate import Evaluation
 from verify.mocks import is_secret_marker
@@ -30,7 +30,8 @@ def _needles(canary: Canary) -> list[str]:
 
 
 def _verbatim_in_json(needle: str) -> bool:
-    """Whether `json.dumps(..., ensure_ascii=False)` writes this text unchanged wherever a string holds it."""
+    """Whether JSON text writes this text unchanged wherever a string holds it: `json.dumps(...,
+    ensure_ascii=False)` and orjson (`verify/jsontext.py`) escape exactly these characters."""
     return not any(char in '"\\' or ord(char) < 0x20 for char in needle)
 
 
@@ -58,8 +59,7 @@ class Needles:
         """`text`: the value's JSON text when the caller has it already (any JSON that writes strings verbatim,
         `ensure_ascii=False`)."""
         if text is None:
-            text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, check_circular=False,
-                                                                   default=str)
+            text = value if isinstance(value, str) else jsontext.dumps(value)
         return Needles(tuple(form for form in self.forms if not form[2] or form[0] in text))
 
 

@@ -32,6 +32,7 @@ from typing import Any
 import yaml
 
 from components.cluster.charts import ChartPin
+from verify import jsontext
 from verify.evaluate import PROJECT_ROOT
 from verify.mocks import is_secret_marker, unwrap
 
@@ -339,7 +340,7 @@ def _stored_text(path: Path) -> str | None:
 def _read_stored(path: Path, secrets: list[str]) -> list[dict[str, Any]] | None:
     text = _stored_text(path)
     try:
-        loaded = json.loads(_restored(text, secrets)) if text is not None else None
+        loaded = jsontext.loads(_restored(text, secrets)) if text is not None else None
     except (ValueError, IndexError):
         return None
     return loaded if isinstance(loaded, list) else None
