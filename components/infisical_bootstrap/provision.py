@@ -48,6 +48,9 @@ class ProvisionError(Exception):
     """A state the flow cannot resolve by itself; the message names the object and the fix."""
 
 
+# How an error tells the operator to run the Job again (it resumes from its state Secret).
+RERUN = "run the Job again (docs/runbook.md: Running the provisioner Job again)"
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the Job is told (none of it secret); rendered to JSON by the manifests, read back here."""
@@ -169,7 +172,7 @@ def provision(settings: Settings, kube: KubeClient, client: api.InfisicalClient,
         raise ProvisionError(
             f"Infisical rejected the instance-admin token kept in Secret {settings.state} key {STATE_ADMIN_TOKEN} "
             f"({error}). It is issued once, at bootstrap: put a valid instance-admin identity token into that key "
-            f"(kubectl -n {settings.state.namespace} edit secret {settings.state.name}) and run the Job again"
+            f"(kubectl -n {settings.state.namespace} edit secret {settings.state.name}) and {RERUN}"
         ) from error
     return outcome
 
@@ -188,7 +191,7 @@ def _bootstrap(settings: Settings, client: api.InfisicalClient, state: _State, l
             f"Infisical is already bootstrapped ({error.message}) but Secret {state.ref} has no "
             f"{STATE_ADMIN_TOKEN}: the instance was set up outside this Job. Put an instance-admin identity token "
             f"into key {STATE_ADMIN_TOKEN} of that Secret (kubectl -n {state.ref.namespace} edit secret "
-            f"{state.ref.name}) and run the Job again") from error
+            f"{state.ref.name}) and {RERUN}") from error
     log.secret(result.token)
     state.record(**{STATE_ADMIN_TOKEN: result.token, STATE_ORGANIZATION_ID: result.organization_id})
     log(f"bootstrapped Infisical: organization {settings.organization!r} ({result.organization_slug}), "
@@ -241,7 +244,7 @@ def _identity(settings: Settings, admin: api.InfisicalClient, state: _State, out
     organization_id = state.get(STATE_ORGANIZATION_ID)
     if not organization_id:
         raise ProvisionError(f"Secret {state.ref} has no {STATE_ORGANIZATION_ID}: put the organization's ID there "
-                             f"(it is recorded at bootstrap) and run the Job again")
+                             f"(it is recorded at bootstrap) and {RERUN}")
     identity_id = admin.create_identity(settings.identity_name, organization_id)
     state.record(**{STATE_IDENTITY_ID: identity_id})
     client_id = admin.attach_universal_auth(identity_id)
@@ -311,7 +314,7 @@ def _folders(settings: Settings, admin: api.InfisicalClient, project: api.Projec
         except api.ApiError as error:
             # A 422 is the route's name rule (the config model applies the same rule before the Job runs).
             hint = (" A folder name holds letters, digits, - and _ only: correct the path of the homelab-secrets:apps "
-                    "entry that names it, then run the Job again." if error.status == 422 else "")
+                    f"entry that names it, then {RERUN}." if error.status == 422 else "")
             raise ProvisionError(f"folder {folder} in environment {environment}: Infisical refused to create it "
                                  f"({error}).{hint}") from error
         created.add(folder)
@@ -335,7 +338,7 @@ def _seed(settings: Settings, admin: api.InfisicalClient, state: _State, log: Lo
             # The folder step made it moments ago: it was deleted in between (or a concurrent run moved it).
             raise ProvisionError(f"secret {where}: {error.message or 'not found'}; the folder {seed.path} must exist "
                                  f"in environment {settings.environment_slug}: it was removed while the Job ran, "
-                                 f"run the Job again (it creates the catalog's folders)") from error
+                                 f"{RERUN}: it creates the catalog's folders") from error
         if created:
             outcome.changes.append(f"secret {where}")
         elif recorded:

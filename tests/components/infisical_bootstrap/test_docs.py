@@ -8,7 +8,7 @@ from components.infisical_bootstrap import __main__ as entry
 from components.infisical_bootstrap import manifests as m
 from components.infisical_bootstrap import provision as p
 from components.infisical_bootstrap.transport import RETRIED_STATUSES, RetryPolicy
-from verify.evaluate import PROJECT_ROOT
+from verify.evaluate import PROJECT_ROOT, Evaluation
 
 DOC = (PROJECT_ROOT / "docs" / "infisical-bootstrap.md").read_text()
 
@@ -36,3 +36,12 @@ def test_the_doc_states_every_exit_code() -> None:
     assert set(table) == {entry.EXIT_OK, entry.EXIT_FAILED, entry.EXIT_BAD_SETTINGS, entry.EXIT_UNREACHABLE}
     assert "unreachable" in table[entry.EXIT_UNREACHABLE]
     assert p.SETTINGS_ENV in table[entry.EXIT_BAD_SETTINGS]
+
+
+def test_the_rerun_advice_points_at_a_runbook_section_that_replaces_the_real_job(base_evaluation: Evaluation) -> None:
+    runbook = (PROJECT_ROOT / "docs" / "runbook.md").read_text()
+    section = p.RERUN.split("docs/runbook.md: ", 1)[1].rstrip(")")
+    assert f"## {section}\n" in runbook
+    body = runbook.split(f"## {section}\n", 1)[1].split("\n## ", 1)[0]
+    (job,) = base_evaluation.by_type("kubernetes:batch/v1:Job")
+    assert f"'urn:pulumi:[^ ]*::{job.name}'" in body and "pulumi up --replace" in body
