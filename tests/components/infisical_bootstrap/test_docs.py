@@ -38,10 +38,14 @@ def test_the_doc_states_every_exit_code() -> None:
     assert p.SETTINGS_ENV in table[entry.EXIT_BAD_SETTINGS]
 
 
-def test_the_rerun_advice_points_at_a_runbook_section_that_replaces_the_real_job(base_evaluation: Evaluation) -> None:
+def test_the_rerun_advice_points_at_a_runbook_section_that_deletes_the_real_job(base_evaluation: Evaluation) -> None:
     runbook = (PROJECT_ROOT / "docs" / "runbook.md").read_text()
     section = p.RERUN.split("docs/runbook.md: ", 1)[1].rstrip(")")
     assert f"## {section}\n" in runbook
     body = runbook.split(f"## {section}\n", 1)[1].split("\n## ", 1)[0]
     (job,) = base_evaluation.by_type("kubernetes:batch/v1:Job")
-    assert f"'urn:pulumi:[^ ]*::{job.name}'" in body and "pulumi up --replace" in body
+    metadata = job.inputs["metadata"]
+    selector = ",".join(f"{key}={value}" for key, value in metadata["labels"].items()
+                        if key == "app.kubernetes.io/name")
+    assert f"kubectl delete job -n {metadata['namespace']} -l {selector}\n" in body
+    assert "pulumi up --refresh" in body
