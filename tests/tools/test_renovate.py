@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import re
@@ -16,6 +17,7 @@ import yaml
 
 from components.cluster import charts
 from verify import pins
+from verify.rendering import CHECK_CACHE
 
 ROOT = pins.ROOT
 CONFIG_FILE = ROOT / "renovate.json"
@@ -85,6 +87,51 @@ def chart_sources() -> dict[str, str]:
 # --- Renovate itself: its validator, and its own extraction of the pins ---------------------------------
 
 
+RENOVATE_CACHE = CHECK_CACHE / "renovate"
+
+
+def renovate_inputs(*texts: str) -> str:
+    """A digest of everything a Renovate run reads: the files git lists (Renovate's local platform reads the
+    checkout through `git ls-files`) with their contents, Renovate's own lock, the Node that runs it, and `texts`
+    (the command and any file it is given)."""
+    digest = hashlib.sha256()
+    listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+    for name in sorted(filter(None, listed.split(b"\0"))):
+        path = ROOT / os.fsdecode(name)
+        digest.update(name + b"\0" + (path.read_bytes() if path.is_file() else b"<gone>") + b"\0")
+    node = subprocess.run(["node", "--version"], capture_output=True, text=True, check=False).stdout
+    for text in (node, (ROOT / "tools" / "renovate" / "package-lock.json").read_text(), *texts):
+        digest.update(text.encode() + b"\0")
+    return digest.hexdigest()
+
+
+def remembered_run(purpose: str, command: list[str], key: str, temporary_path: str = "",
+                   **run: Any) -> tuple[int, str, str]:
+    """Renovate's exit code, stdout and stderr for these exact inputs: from an earlier run with the same digest,
+    else from a run now (each Node start loads Renovate for about 4 s of CPU); a changed input runs it again.
+    `temporary_path`, a path the command names that differs from run to run, is kept out of what is stored."""
+    stored = RENOVATE_CACHE / f"{purpose}-{key}.json"
+    try:
+        code, out, err = json.loads(stored.read_text(encoding="utf-8"))
+        return int(code), str(out).replace("<temporary>", temporary_path), str(err).replace("<temporary>",
+                                                                                          temporary_path)
+    except (OSError, ValueError, TypeError):
+        pass
+    result = subprocess.run(command, capture_output=True, text=True, check=False, **run)
+    try:
+        RENOVATE_CACHE.mkdir(parents=True, exist_ok=True)
+        for older in RENOVATE_CACHE.glob(f"{purpose}-*.json"):
+            older.unlink(missing_ok=True)
+        kept = [text.replace(temporary_path, "<temporary>") if temporary_path else text
+                for text in (result.stdout, result.stderr)]
+        temporary = stored.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps([result.returncode, *kept]), encoding="utf-8")
+        temporary.replace(stored)
+    except OSError:
+        pass  # a read-only checkout: Renovate runs again next time
+    return result.returncode, result.stdout, result.stderr
+
+
 def renovate_tool(name: str) -> Path:
     tool = ROOT / "tools" / "renovate" / "node_modules" / ".bin" / name
     if not tool.exists():
@@ -100,10 +147,11 @@ def test_renovates_validator_accepts_the_config_and_rejects_a_misspelt_option(tm
     broken_file = tmp_path / "renovate.json"
     broken_file.write_text(json.dumps(broken))
     # One run for both files (each run starts Node and loads Renovate); it reports each file with errors.
-    result = subprocess.run([str(renovate_tool("renovate-config-validator")), "--strict", str(CONFIG_FILE),
-                             str(broken_file)], capture_output=True, text=True, timeout=120, check=False)
-    output = result.stdout + result.stderr
-    assert result.returncode != 0
+    command = [str(renovate_tool("renovate-config-validator")), "--strict", str(CONFIG_FILE), str(broken_file)]
+    code, out, err = remembered_run("validator", command, renovate_inputs(broken_file.read_text(), *command[1:3]),
+                                    temporary_path=str(broken_file), timeout=120)
+    output = out + err
+    assert code != 0
     assert re.findall(r'"file": "([^"]+)"', output) == [str(broken_file)], output
     assert "packageRules[0].matchUpdateType" in output
 
@@ -117,16 +165,17 @@ def extracted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[s
     base = tmp_path_factory.mktemp("renovate")
     environment = {"PATH": os.environ["PATH"], "HOME": str(base), "RENOVATE_BASE_DIR": str(base),
                    "LOG_LEVEL": "debug", "LOG_FORMAT": "json"}
-    result = subprocess.run([str(renovate_tool("renovate")), "--platform=local", "--dry-run=extract",
-                             "--onboarding=false", "--require-config=optional", "--persist-repo-data=false"],
-                            cwd=ROOT, env=environment, capture_output=True, text=True, timeout=300, check=False)
-    assert result.returncode == 0, result.stderr
-    for line in result.stdout.splitlines():
+    command = [str(renovate_tool("renovate")), "--platform=local", "--dry-run=extract", "--onboarding=false",
+               "--require-config=optional", "--persist-repo-data=false"]
+    code, output, errors = remembered_run("extract", command, renovate_inputs(*command[1:]), cwd=ROOT,
+                                          env=environment, timeout=300)
+    assert code == 0, errors[-3000:]
+    for line in output.splitlines():
         record = json.loads(line)
         if record.get("msg") == "Extracted dependencies":
             package_files: dict[str, list[dict[str, Any]]] = record["packageFiles"]
             return package_files
-    raise AssertionError(f"Renovate logged no extracted dependencies:\n{result.stdout[-2000:]}")
+    raise AssertionError(f"Renovate logged no extracted dependencies:\n{output[-2000:]}")
 
 
 def extracted_deps(extracted: dict[str, list[dict[str, Any]]], manager: str, path: str) -> list[dict[str, Any]]:
@@ -350,3 +399,27 @@ def test_the_rule_resolver_sees_a_later_rule_that_would_auto_merge() -> None:
         assert effective(AUTHENTIK, "minor")["automerge"] is True
     finally:
         config()["packageRules"] = original
+
+
+# --- Renovate's runs, remembered by their inputs ----------------------------------------------------------------
+
+
+def test_a_run_is_remembered_for_its_inputs_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setattr(sys.modules[__name__], "RENOVATE_CACHE", tmp_path / "cache")
+    runs = tmp_path / "runs"
+    where = str(tmp_path / "somewhere" / "renovate.json")
+    command = [sys.executable, "-c", "import sys; open(sys.argv[1], 'a').write('x'); print('file', sys.argv[2]); "
+               "print('oops', file=sys.stderr); sys.exit(3)", str(runs), where]
+    assert remembered_run("probe", command, "a", temporary_path=where) == (3, f"file {where}\n", "oops\n")
+    assert remembered_run("probe", command, "a", temporary_path="/elsewhere") == (3, "file /elsewhere\n", "oops\n")
+    assert runs.read_text() == "x", "the same inputs did not run it again"
+    remembered_run("probe", command, "b", temporary_path=where)
+    assert runs.read_text() == "xx", "other inputs ran it again"
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == ["probe-b.json"], "the older run is not kept"
+    assert where not in (tmp_path / "cache" / "probe-b.json").read_text()
+
+
+def test_the_inputs_digest_follows_what_it_is_given() -> None:
+    assert renovate_inputs("one") == renovate_inputs("one") != renovate_inputs("two")
