@@ -64,7 +64,9 @@ class ChartPin:
     workloads: tuple[str, ...] = ()  # "Kind/name" of every workload a real install runs (hooks included)
     unhardened: tuple[tuple[str, str], ...] = ()  # ("Kind/name/container", why the chart allows no hardening)
     # False: no offline copy of the chart's source exists; it is rendered once `python -m verify charts fetch`
-    # has pulled it from its repository, and checked against its cited templates (`upstream`) until then.
+    # has pulled it from its repository, and checked against its cited templates (`upstream`) until then. Its
+    # `workloads` and `unhardened` were then written without a render: the first render will report what they
+    # lack, to be filled in from it.
     source_offline: bool = True
     serves_hosts: bool = False  # carries an Ingress: waits for the DNS records before cert-manager is asked
     open_maps: tuple[ValuePath, ...] = ()

@@ -1,6 +1,9 @@
 """What a chart renders, read from its cited templates, for a chart whose source no copy exists of to render.
 
-The offline check holds these objects to the same functional checks as a rendered chart's.
+The offline check holds these objects to the checks that read objects: plaintext, references, consumers,
+certificates, in-cluster URLs and the ingress-controller part of "nothing extra". Not to the checks that need the
+whole render: schemas, container hardening and the workload list (`verify/function.py` skips them for objects
+that are not a real render).
 """
 
 from __future__ import annotations

@@ -73,7 +73,9 @@ def test_a_chart_without_an_offline_copy_that_cannot_be_pulled_leaves_the_check_
     result = chart_cache.fetch_one(charts.INFISICAL, tmp_path, repository="http://127.0.0.1:9", search=[tmp_path])
     assert result.status == "unavailable" and "cited templates" in result.detail
     lines: list[str] = []
-    assert chart_cache.fetch(tmp_path, (charts.INFISICAL,), lines.append) == 0, "not a failure of the fetch"
+    unreachable = dataclasses.replace(charts.INFISICAL, repository="http://127.0.0.1:9")
+    assert chart_cache.fetch(tmp_path, (unreachable,), lines.append) == 0, "not a failure of the fetch"
+    assert "unavailable" in lines[-1]
 
 
 def test_the_checks_own_fetch_is_silent_when_everything_is_cached(tmp_path: Path,
