@@ -109,7 +109,8 @@ def remembered_run(purpose: str, command: list[str], key: str, temporary_path: s
                    **run: Any) -> tuple[int, str, str]:
     """Renovate's exit code, stdout and stderr for these exact inputs: from an earlier run with the same digest,
     else from a run now (each Node start loads Renovate for about 4 s of CPU); a changed input runs it again.
-    `temporary_path`, a path the command names that differs from run to run, is kept out of what is stored."""
+    `temporary_path`, a path the command names that differs from run to run, is kept out of what is stored. A run
+    ended by a signal (killed, out of memory) is not stored: it says nothing about the inputs."""
     stored = RENOVATE_CACHE / f"{purpose}-{key}.json"
     try:
         code, out, err = json.loads(stored.read_text(encoding="utf-8"))
@@ -118,6 +119,8 @@ def remembered_run(purpose: str, command: list[str], key: str, temporary_path: s
     except (OSError, ValueError, TypeError):
         pass
     result = subprocess.run(command, capture_output=True, text=True, check=False, **run)
+    if result.returncode < 0:
+        return result.returncode, result.stdout, result.stderr
     try:
         RENOVATE_CACHE.mkdir(parents=True, exist_ok=True)
         for older in RENOVATE_CACHE.glob(f"{purpose}-*.json"):
@@ -148,8 +151,11 @@ def test_renovates_validator_accepts_the_config_and_rejects_a_misspelt_option(tm
     broken_file.write_text(json.dumps(broken))
     # One run for both files (each run starts Node and loads Renovate); it reports each file with errors.
     command = [str(renovate_tool("renovate-config-validator")), "--strict", str(CONFIG_FILE), str(broken_file)]
+    # Its own environment, so that what it reads is all in the digest (LOG_LEVEL or LOG_FORMAT from a shell would
+    # change its output), and no token of the shell reaches Node.
+    environment = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}
     code, out, err = remembered_run("validator", command, renovate_inputs(broken_file.read_text(), *command[1:3]),
-                                    temporary_path=str(broken_file), timeout=120)
+                                    temporary_path=str(broken_file), env=environment, timeout=120)
     output = out + err
     assert code != 0
     assert re.findall(r'"file": "([^"]+)"', output) == [str(broken_file)], output
@@ -169,7 +175,7 @@ def extracted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[s
                "--require-config=optional", "--persist-repo-data=false"]
     code, output, errors = remembered_run("extract", command, renovate_inputs(*command[1:]), cwd=ROOT,
                                           env=environment, timeout=300)
-    assert code == 0, errors[-3000:]
+    assert code == 0, f"(remembered in {RENOVATE_CACHE}; delete it to run Renovate again)\n{errors[-3000:]}"
     for line in output.splitlines():
         record = json.loads(line)
         if record.get("msg") == "Extracted dependencies":
@@ -423,3 +429,21 @@ def test_a_run_is_remembered_for_its_inputs_only(tmp_path: Path, monkeypatch: py
 
 def test_the_inputs_digest_follows_what_it_is_given() -> None:
     assert renovate_inputs("one") == renovate_inputs("one") != renovate_inputs("two")
+
+
+def test_the_inputs_digest_follows_every_tracked_file_and_no_untracked_one(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    (tmp_path / "tools" / "renovate").mkdir(parents=True)
+    (tmp_path / "tools" / "renovate" / "package-lock.json").write_text("{}")
+    (tmp_path / "compose.yml").write_text("image: a:1\n")
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    before = renovate_inputs()
+    (tmp_path / "untracked.yml").write_text("image: b:2\n")
+    assert renovate_inputs() == before, "git does not list it, so Renovate does not read it"
+    (tmp_path / "compose.yml").write_text("image: a:2\n")
+    assert renovate_inputs() != before
