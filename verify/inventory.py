@@ -6,7 +6,6 @@ The functional checks (`verify/function.py`) run on this inventory.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +14,7 @@ from components.cluster import charts, runtime
 from components.cluster.constants import HELM_RELEASE_TYPE
 from components.cluster.objects import PlannedObject
 from components.infisical_bootstrap import manifests as provisioner
-from verify import rendering
+from verify import leaks, rendering
 from verify.evaluate import Evaluation
 from verify.mocks import unwrap
 
@@ -126,10 +125,8 @@ def build(evaluation: Evaluation, waiting: tuple[PlannedObject, ...] = ()) -> In
         inventory.add(manifest, "program")
     for planned in waiting:
         inventory.add(planned.manifest(), "waiting")
-    # A canary's marker, and the base64 of its whole value: a multi-line canary's base64 does not hold the
-    # base64 of its marker (the leak scan's needles, verify/leaks.py, hold both as well).
-    forbidden = [text for canary in evaluation.canaries
-                 for text in (canary.marker, base64.b64encode(canary.value.encode()).decode())]
+    # What the leak scan looks for in each canary: no stored render may hold it.
+    forbidden = [text for canary in evaluation.canaries for text in leaks.needles(canary)]
     for registration in evaluation.by_type(HELM_RELEASE_TYPE):
         pin = charts.BY_KEY.get(registration.name)
         if pin is None:

@@ -23,7 +23,7 @@ class Leak:
         return f"{self.canary} in plaintext at {self.where} {self.path}".rstrip()
 
 
-def _needles(canary: Canary) -> list[str]:
+def needles(canary: Canary) -> list[str]:
     """The marker, and the whole value base64-encoded (a Secret's `data`, a file shipped as base64): for a
     multi-line value the marker is one part of it, and the base64 of a part is not a part of the base64."""
     return [canary.marker, base64.b64encode(canary.value.encode()).decode()]
@@ -48,7 +48,7 @@ class Needles:
 
     @classmethod
     def of(cls, canaries: list[Canary]) -> Needles:
-        pairs = dict.fromkeys((needle, canary.label) for canary in canaries for needle in _needles(canary))
+        pairs = dict.fromkeys((needle, canary.label) for canary in canaries for needle in needles(canary))
         return cls(tuple((needle, label, _verbatim_in_json(needle)) for needle, label in pairs))
 
     def candidates_in_bytes(self, data: bytes) -> Needles:
