@@ -1,18 +1,26 @@
 """JSON text for the check's hot paths, with orjson (C, several times faster than the standard library here).
 
 Only where the text never leaves the process or is read back by this module: the stored renders' parse, the
-canonical text a schema result is remembered under, and the leak prefilter. orjson refuses what the standard
-library accepts in a few rare cases (an integer beyond 64 bits, a lone surrogate): those fall back to it.
+canonical text a schema result is remembered under, and the leak prefilter. Where orjson differs from the
+standard library, the standard library is used to write an integer beyond 64 bits or a lone surrogate (orjson
+refuses them). Two differences are kept, each with its guard or its reason: orjson reads an integer beyond 64
+bits as a float, so the render cache never stores a text with such a number (`LONG_NUMBER`, in
+`verify/rendering.py`); and orjson writes NaN and the infinities as null, so a schema result remembered for an
+object holding one also stands for the same object with null there (YAML's `.nan` in a rendered manifest; none
+renders one).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import orjson
 
 _SORTED = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+# A run of 20 digits: the shortest text an integer beyond 64 bits can have (2**64 has 20 digits).
+LONG_NUMBER = re.compile(r"[0-9]{20}")
 
 
 def loads(text: str) -> Any:

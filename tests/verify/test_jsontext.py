@@ -26,7 +26,7 @@ def test_the_text_is_the_standard_librarys_for_json_data() -> None:
 def test_what_orjson_refuses_falls_back_to_the_standard_library() -> None:
     huge = {"n": 2**70, "s": "lone \ud800 surrogate"}
     assert jsontext.dumps(huge, sort_keys=True) == standard(huge, True)
-    assert jsontext.loads('{"n": 1180591620717411303424}') == {"n": 2**70}
+    assert jsontext.LONG_NUMBER.search(jsontext.dumps({"n": 2**64})), "the render cache's guard sees it"
 
 
 def test_unknown_objects_are_written_as_text_and_non_string_keys_are_kept() -> None:
