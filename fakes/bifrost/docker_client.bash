@@ -4,7 +4,9 @@
 # call costs a bash start, not a Python start. It runs builtins only: no fork, no exec.
 #
 # Request (one printf), every field ends with a NUL byte (no field can hold one: they are bash strings):
-#   call PID ARGC ARG... HAS_STDIN STDIN
+#   call TOKEN PID ARGC ARG... HAS_STDIN STDIN
+# TOKEN is the server's own (written into this script with the port): any local user can reach the port, and the
+# server reads the environment of the process a request names and the files its call names.
 # PID is this process ($$): the server reads the environment this process was started with from
 # /proc/PID/environ, byte for byte (bash would need a loop over every variable to send it: a few ms a call).
 # STDIN is read to its end only when the call reads stdin (`docker exec -i ...`, as argv's first or second
@@ -27,6 +29,7 @@
 set -euo pipefail
 
 port=0 # the harness writes its server's port here
+token="" # the harness writes its server's token here
 
 fail() {
   printf 'fake docker: %s\n' "$1" >&2
@@ -72,7 +75,7 @@ if ! { exec {server_fd}<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null; then
   fail "no fake docker server listens on 127.0.0.1:$port: this docker works only while the harness process that wrote it runs"
 fi
 stage=writing
-if printf '%s\0' call "$$" "$#" "$@" "$has_stdin" "$stdin" 1>&"$server_fd" 2>/dev/null; then
+if printf '%s\0' call "$token" "$$" "$#" "$@" "$has_stdin" "$stdin" 1>&"$server_fd" 2>/dev/null; then
   stage=sent
 else
   stage=unsent

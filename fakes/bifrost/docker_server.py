@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import select
 import socket
 import socketserver
@@ -27,6 +28,10 @@ from fakes.bifrost import fake_docker
 CLIENT_SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "docker_client.bash")
 SHEBANG = "#!/bin/bash\n"
 PORT_LINE = "port=0 # the harness writes its server's port here\n"
+TOKEN_LINE = 'token="" # the harness writes its server\'s token here\n'
+# The clients this process wrote carry it; a request without it (another local user on the loopback port) is no
+# call: the server would read the environment of the process it names and the files its call names.
+TOKEN = secrets.token_hex(16)
 
 
 def encode(text: str) -> bytes:
@@ -99,6 +104,8 @@ class Request:
         ends bash's printf, so what arrives is a start of the request, then the end of the connection: no
         call)."""
         pid = fields.number()
+        if os.stat(f"/proc/{pid}").st_uid != os.getuid():
+            raise PermissionError(f"process {pid} is not this user's")
         argv = [fields.text() for _ in range(fields.number())]
         has_stdin = fields.number()
         stdin = fields.text()
@@ -226,6 +233,8 @@ def serve(connection: socket.socket, registry: Registry) -> None:
     kind = next(fields)
     if kind != b"call":
         raise ValueError(f"unknown request kind {kind!r}")
+    if next(fields) != TOKEN.encode():
+        raise PermissionError("a request without this server's token")
     request = Request.read(fields)
     if hooks.received is not None:
         hooks.received(request, connection)
@@ -287,7 +296,8 @@ def client_script(server_port: int, bash: str) -> str:
     """The client, run by `bash` (a path), bound to the server on `server_port`."""
     with open(CLIENT_SOURCE) as file:
         source = file.read()
-    if not source.startswith(SHEBANG) or source.count(PORT_LINE) != 1:
-        raise RuntimeError(f"{CLIENT_SOURCE} must start with {SHEBANG.strip()!r} and hold the line "
-                           f"{PORT_LINE.strip()!r} once")
-    return f"#!{bash}\n" + source[len(SHEBANG):].replace(PORT_LINE, f"port={server_port}\n")
+    if not source.startswith(SHEBANG) or source.count(PORT_LINE) != 1 or source.count(TOKEN_LINE) != 1:
+        raise RuntimeError(f"{CLIENT_SOURCE} must start with {SHEBANG.strip()!r} and hold the lines "
+                           f"{PORT_LINE.strip()!r} and {TOKEN_LINE.strip()!r} once")
+    return (f"#!{bash}\n" + source[len(SHEBANG):].replace(PORT_LINE, f"port={server_port}\n")
+            .replace(TOKEN_LINE, f"token={TOKEN}\n"))

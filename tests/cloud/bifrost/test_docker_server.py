@@ -160,7 +160,8 @@ def stand_in(stack: Stack) -> Iterator[subprocess.Popen[bytes]]:
 
 def call_request(pid: int, *argv: str) -> bytes:
     """A request as the client writes it (docker_client.bash)."""
-    fields = [b"call", str(pid).encode(), str(len(argv)).encode(), *map(os.fsencode, argv), b"0", b""]
+    fields = [b"call", docker_server.TOKEN.encode(), str(pid).encode(), str(len(argv)).encode(),
+              *map(os.fsencode, argv), b"0", b""]
     return b"".join(field + b"\0" for field in fields)
 
 
@@ -179,6 +180,17 @@ def exchange(data: bytes, close_writing: bool = False) -> bytes:
 def exit_code(answer: bytes) -> int:
     fields = answer.split(b"\0")
     return int(fields[fields.index(b"exit") + 1])
+
+
+def test_a_request_without_the_servers_token_is_no_call(stack: Stack, stand_in: subprocess.Popen[bytes],
+                                                         tmp_path: Path) -> None:
+    # Another local user can reach the port: unanswered, and the file its call names is never read.
+    private = tmp_path / "private.yml"
+    private.write_text("password: [not yaml\n")
+    whole = call_request(stand_in.pid, "compose", "-f", str(private), "config")
+    forged = whole.replace(docker_server.TOKEN.encode() + b"\0", b"", 1)  # as it was before the token
+    assert exchange(forged, close_writing=True) == b""
+    assert stack.calls() == []
 
 
 @pytest.mark.parametrize("cut", [1, 3, 20])
