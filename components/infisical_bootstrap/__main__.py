@@ -1,7 +1,8 @@
 """Entry point of the Job: `python -m infisical_bootstrap` (stdlib only).
 
 Reads its settings (JSON, nothing secret) from INFISICAL_BOOTSTRAP_SETTINGS and the admin password from
-INFISICAL_ADMIN_PASSWORD (a secretKeyRef), talks to Infisical through its in-cluster Service and to the
+INFISICAL_ADMIN_PASSWORD (a secretKeyRef), each seed's value from its file in INFISICAL_BOOTSTRAP_SEED_DIR (a
+mounted Secret), talks to Infisical through its in-cluster Service and to the
 Kubernetes API with the pod's service account. Everything it prints passes through the redactor.
 
 Exit codes:
@@ -21,14 +22,13 @@ from pathlib import Path
 from . import api
 from .kube import KubeClient, KubeError
 from .logs import Log
-from .provision import ADMIN_PASSWORD_ENV, SETTINGS_ENV, ProvisionError, Settings, provision
+from .provision import ADMIN_PASSWORD_ENV, SEED_DIR_ENV, SETTINGS_ENV, ProvisionError, Settings, provision
 from .transport import Unreachable
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD_SETTINGS = 2
 EXIT_UNREACHABLE = 3
-SEED_DIR_ENV = "INFISICAL_BOOTSTRAP_SEED_DIR"
 
 
 def _stderr(line: str) -> None:
@@ -44,7 +44,12 @@ def run(environ: Mapping[str, str], log: Log, kube_factory: Callable[[Log], Kube
     seed_dir = environ.get(SEED_DIR_ENV, "")
 
     def read_seed(name: str) -> str:
-        return (Path(seed_dir) / name).read_text()
+        try:
+            return (Path(seed_dir) / name).read_text()
+        except OSError as error:  # the file's name only: never what it holds
+            reason = error.strerror or type(error).__name__
+            raise ProvisionError(f"seed file {name} cannot be read from {seed_dir} ({reason}): the mounted seed "
+                                 "Secret lacks that key; `pulumi up --refresh` writes it again") from None
 
     try:
         kube = kube_factory(log)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .kube import SecretRef
-from .provision import ADMIN_PASSWORD_ENV, SETTINGS_ENV, STATE_ADMIN_TOKEN, STATE_KEYS, Seed, Settings
+from .provision import ADMIN_PASSWORD_ENV, SEED_DIR_ENV, SETTINGS_ENV, STATE_ADMIN_TOKEN, STATE_KEYS, Seed, Settings
 
 # The Job's interpreter: the same minor version the project runs and tests on (Python 3.11), newest patch of
 # the Docker official image's slim Debian variant as listed in docker-library/official-images
@@ -184,7 +184,7 @@ def job(params: BootstrapParams, config_map: str, sources: dict[str, str]) -> di
     mounts: list[dict[str, Any]] = [{"name": "sources", "mountPath": f"{MOUNT_DIR}/{PACKAGE}", "readOnly": True}]
     volumes: list[dict[str, Any]] = [{"name": "sources", "configMap": {"name": config_map, "defaultMode": 0o444}}]
     if params.seeds:
-        env.append({"name": "INFISICAL_BOOTSTRAP_SEED_DIR", "value": SEED_MOUNT})
+        env.append({"name": SEED_DIR_ENV, "value": SEED_MOUNT})
         mounts.append({"name": "seeds", "mountPath": SEED_MOUNT, "readOnly": True})
         volumes.append({"name": "seeds", "secret": {"secretName": params.seed_secret, "defaultMode": 0o400}})
     pod_labels = {**labels(), "app.kubernetes.io/component": "provisioner"}

@@ -29,6 +29,7 @@ from .logs import Log
 
 SETTINGS_ENV = "INFISICAL_BOOTSTRAP_SETTINGS"
 ADMIN_PASSWORD_ENV = "INFISICAL_ADMIN_PASSWORD"
+SEED_DIR_ENV = "INFISICAL_BOOTSTRAP_SEED_DIR"  # the mounted Secret whose files are the seeds' values
 
 # Keys of the state Secret (one place: the manifests' record of owned Secrets reads them from here).
 STATE_ADMIN_TOKEN = "adminToken"

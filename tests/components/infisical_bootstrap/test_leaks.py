@@ -4,13 +4,14 @@ progress or error line are searched for each of them, through a first run, a rot
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 
 import pytest
 
 from components.infisical_bootstrap import __main__ as entry
 from components.infisical_bootstrap.kube import KubeClient
 from components.infisical_bootstrap.logs import REDACTED, Log
-from components.infisical_bootstrap.provision import ADMIN_PASSWORD_ENV, SETTINGS_ENV
+from components.infisical_bootstrap.provision import ADMIN_PASSWORD_ENV, SEED_DIR_ENV, SETTINGS_ENV, Seed
 from tests.components.infisical_bootstrap.conftest import ADMIN_PASSWORD, CREDENTIALS, FAST, Harness, settings
 from tests.components.infisical_bootstrap.fake_kube import TOKEN
 
@@ -83,3 +84,48 @@ def test_the_redactor_replaces_every_registered_secret_and_nothing_else() -> Non
     log.secret("s3cr3t-value-longer")
     log("x s3cr3t-value-longer y s3cr3t-value z abc")
     assert lines == [f"x {REDACTED} y {REDACTED} z abc"]
+
+
+GRAFANA_SEED = Seed("/grafana", "GRAFANA_ADMIN_PASSWORD", "grafana-admin")
+SEED_VALUE = "seed-canary-" + "q" * 32
+
+
+def run_seeding_job(harness: Harness, seed_dir: Path, generation: int = 0) -> int:
+    seed = Seed(GRAFANA_SEED.path, GRAFANA_SEED.name, GRAFANA_SEED.file, generation=generation)
+    environ = {SETTINGS_ENV: settings(harness.infisical_url + "/api", seeds=(seed,)).to_json(),
+               ADMIN_PASSWORD_ENV: ADMIN_PASSWORD, SEED_DIR_ENV: str(seed_dir)}
+    return entry.run(environ, Log(entry._stderr),
+                     lambda log: KubeClient(harness.kube_url, TOKEN, log, retry=FAST, sleep=harness.sleeps.append))
+
+
+def test_a_seeded_value_is_written_and_never_printed(harness: Harness, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """Through the Job's own entry point, the seed read from its mounted file as the Job reads it."""
+    (tmp_path / GRAFANA_SEED.file).write_text(SEED_VALUE)
+    assert run_seeding_job(harness, tmp_path) == entry.EXIT_OK
+    assert run_seeding_job(harness, tmp_path, generation=1) == entry.EXIT_OK  # a rotation overwrites it
+    out = capsys.readouterr()
+    (project,) = harness.infisical.state.projects.values()
+    assert harness.infisical.state.secrets[(project["id"], "prod", GRAFANA_SEED.path, GRAFANA_SEED.name)] == SEED_VALUE
+    assert leaks(out.out + out.err, [SEED_VALUE, *harness.secrets_seen()]) == []
+    assert GRAFANA_SEED.name in out.err  # the key is named; its value is not
+
+
+def test_an_error_that_echoes_a_seed_is_printed_redacted(harness: Harness, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / GRAFANA_SEED.file).write_text(SEED_VALUE)
+    harness.infisical.fault("POST", f"/api/v4/secrets/{GRAFANA_SEED.name}", 400,
+                            message=f"value {SEED_VALUE} is not allowed")
+    assert run_seeding_job(harness, tmp_path) == entry.EXIT_FAILED
+    err = capsys.readouterr().err
+    assert leaks(err, [SEED_VALUE]) == []
+    assert f"value {REDACTED} is not allowed" in err
+
+
+def test_a_missing_seed_file_names_the_file_and_the_fix(harness: Harness, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_seeding_job(harness, tmp_path) == entry.EXIT_FAILED
+    err = capsys.readouterr().err
+    assert f"seed file {GRAFANA_SEED.file} cannot be read" in err
+    assert "pulumi up --refresh" in err
+    assert "Traceback" not in err
