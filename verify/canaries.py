@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 import struct
 import uuid
 from collections.abc import Callable
@@ -13,6 +12,7 @@ from dataclasses import dataclass
 from components import formats
 from components.formats import FormatRule
 from components.secrets_registry import SecretSpec
+from verify import cache_files
 
 _ARMOUR_KIND = "OPENSSH " + "PRIVATE KEY"
 
@@ -62,13 +62,7 @@ def ed25519_public_key(seed: bytes) -> bytes:
     if len(stored) == 40 and hashlib.sha256(seed + stored[:32]).digest()[:8] == stored[32:]:
         return stored[:32]
     public = _derive_ed25519_public_key(seed)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_bytes(public + hashlib.sha256(seed + public).digest()[:8])
-        temporary.replace(path)
-    except OSError:
-        pass  # a read-only checkout: derive it again next time
+    cache_files.write_whole(path, public + hashlib.sha256(seed + public).digest()[:8])  # else derived again
     return public
 
 

@@ -18,6 +18,7 @@ is never stored, is written beside `render` below.
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import hashlib
 import json
@@ -32,7 +33,7 @@ from typing import Any
 import yaml
 
 from components.cluster.charts import ChartPin
-from verify import jsontext
+from verify import cache_files, jsontext
 from verify.evaluate import PROJECT_ROOT
 from verify.mocks import is_secret_marker, unwrap
 
@@ -121,13 +122,8 @@ def parse_static(text: str) -> Any:
     except (OSError, ValueError):
         pass
     loaded = yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader
-    try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        temporary = cached.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(loaded))
-        temporary.replace(cached)
-    except (OSError, TypeError, ValueError):
-        pass  # a read-only checkout, or a value JSON cannot hold: parse again next time
+    with contextlib.suppress(TypeError, ValueError):  # a value JSON cannot hold: parsed again next time
+        cache_files.write_whole(cached, json.dumps(loaded))
     return loaded
 
 
@@ -220,7 +216,7 @@ def chart_digest(directory: str) -> str:
         pass
     digest = _content_digest(directory, files)
     if time.time_ns() - newest > RACY_SECONDS * 1e9:
-        _store(remembered, digest)
+        cache_files.write_whole(remembered, digest)
     return digest
 
 
@@ -346,16 +342,6 @@ def _read_stored(path: Path, secrets: list[str]) -> list[dict[str, Any]] | None:
     return loaded if isinstance(loaded, list) else None
 
 
-def _store(path: Path, text: str) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(text, encoding="utf-8")
-        temporary.replace(path)
-    except OSError:
-        pass  # a read-only checkout: render again next time
-
-
 def render(pin: ChartPin, values: dict[str, Any], directories: Iterable[Path] | None = None,
            forbidden: Iterable[str] = (), cache: Path | None = RENDER_CACHE) -> RenderedRelease:
     """The release's manifests as a real install applies them (test hooks left out), namespaces filled in.
@@ -390,5 +376,5 @@ def render(pin: ChartPin, values: dict[str, Any], directories: Iterable[Path] | 
     if stored is not None:
         text = _storable(objects, secrets, needles)
         if text is not None:
-            _store(stored, text)
+            cache_files.write_whole(stored, text)  # where it cannot be stored, rendered again next time
     return RenderedRelease(pin, "rendered", str(directory), objects)

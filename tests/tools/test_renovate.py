@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from components.cluster import charts
-from verify import pins
+from verify import cache_files, pins
 from verify.rendering import CHECK_CACHE
 
 ROOT = pins.ROOT
@@ -121,17 +121,11 @@ def remembered_run(purpose: str, command: list[str], key: str, temporary_path: s
     result = subprocess.run(command, capture_output=True, text=True, check=False, **run)
     if result.returncode < 0:
         return result.returncode, result.stdout, result.stderr
-    try:
-        RENOVATE_CACHE.mkdir(parents=True, exist_ok=True)
-        for older in RENOVATE_CACHE.glob(f"{purpose}-*.json"):
-            older.unlink(missing_ok=True)
-        kept = [text.replace(temporary_path, "<temporary>") if temporary_path else text
-                for text in (result.stdout, result.stderr)]
-        temporary = stored.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(json.dumps([result.returncode, *kept]), encoding="utf-8")
-        temporary.replace(stored)
-    except OSError:
-        pass  # a read-only checkout: Renovate runs again next time
+    for older in RENOVATE_CACHE.glob(f"{purpose}-*.json"):
+        older.unlink(missing_ok=True)
+    kept = [text.replace(temporary_path, "<temporary>") if temporary_path else text
+            for text in (result.stdout, result.stderr)]
+    cache_files.write_whole(stored, json.dumps([result.returncode, *kept]))  # else Renovate runs again next time
     return result.returncode, result.stdout, result.stderr
 
 

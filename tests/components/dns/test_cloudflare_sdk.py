@@ -21,6 +21,7 @@ import pulumi
 from components.dns import cloudflare
 from components.secret_output import secret
 from tests.components.dns.helpers import ZONE, zone_lookups
+from verify import cache_files
 from verify.evaluate import PROJECT_ROOT, Evaluation, evaluate
 from verify.rendering import CHECK_CACHE
 
@@ -101,16 +102,10 @@ def typed_requests(cache: Path = CHECK_CACHE / "typed-sdk") -> Any:
                            check=False, timeout=300)
     assert child.returncode == 0, child.stderr[-2000:]
     typed = json.loads(child.stdout)
-    try:
-        cache.mkdir(parents=True, exist_ok=True)
-        temporary = stored.with_suffix(".tmp")
-        temporary.write_text(child.stdout, encoding="utf-8")
-        temporary.replace(stored)
+    if cache_files.write_whole(stored, child.stdout):  # else the child runs again next time
         for older in cache.glob("cloudflare-*.json"):  # made from sources that are gone
             if older != stored:
-                older.unlink()
-    except OSError:
-        pass  # a read-only checkout: the child runs again next time
+                older.unlink(missing_ok=True)
     return typed
 
 

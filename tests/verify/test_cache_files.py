@@ -1,0 +1,30 @@
+"""Cache entries are written whole or not at all, and a failed write leaves nothing behind."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from verify.cache_files import write_whole
+
+
+def test_text_and_bytes_are_written_whole_and_replace_the_old_entry(tmp_path: Path) -> None:
+    entry = tmp_path / "ab" / "entry.json"
+    assert write_whole(entry, "first")
+    assert write_whole(entry, "second")
+    assert entry.read_text(encoding="utf-8") == "second"
+    assert write_whole(entry, b"\x00\xff")
+    assert entry.read_bytes() == b"\x00\xff"
+    assert sorted(p.name for p in entry.parent.iterdir()) == ["entry.json"]
+
+
+def test_a_write_that_fails_after_its_temporary_file_leaves_no_file_behind(tmp_path: Path) -> None:
+    entry = tmp_path / "entry.json"
+    entry.mkdir()  # the rename over a directory fails once the temporary file is written
+    assert write_whole(entry, "text") is False
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["entry.json"]
+
+
+def test_an_unwritable_place_is_false_not_an_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("", encoding="utf-8")
+    assert write_whole(blocker / "entry.json", "text") is False

@@ -1,0 +1,29 @@
+"""The entries of the caches under `.cache/`: each one written whole or not at all."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+
+def write_whole(path: Path, data: str | bytes) -> bool:
+    """Writes `data` to `path` through a temporary file of this process beside it, so that a concurrent reader
+    (another test worker, another check) finds the old entry, the new one or none, never a part of one.
+
+    False when it cannot be written (a read-only checkout, a full disk): the caller does its work again next
+    time. A failed write leaves no temporary file behind.
+    """
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(data, bytes):
+            temporary.write_bytes(data)
+        else:
+            temporary.write_text(data, encoding="utf-8")
+        temporary.replace(path)
+    except OSError:
+        with contextlib.suppress(OSError):  # where no folder could be made, there is no temporary file either
+            temporary.unlink(missing_ok=True)
+        return False
+    return True
