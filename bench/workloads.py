@@ -133,7 +133,7 @@ def phases(apps: int, trace: bool) -> int:
     from components.config.raw import RawConfig
     from verify import checks, function, inventory, leaks, stackconfig, tree
     from verify.__main__ import planned_waiting
-    from verify.evaluate import evaluate
+    from verify.evaluate import evaluate, long_lived
 
     config = stackconfig.with_all_secrets(stackconfig.load_stack("prod"), include_generated=False)
     config.set("apps", catalog(apps))
@@ -157,13 +157,14 @@ def phases(apps: int, trace: bool) -> int:
 
     evaluation = phase("evaluate", lambda: evaluate(config.values, config.secret_keys, config.canaries,
                                                     stack="prod"))
-    phase("tree", lambda: list(tree.render(evaluation)))
-    loaded, _ = validate(RawConfig(dict(config.values), frozenset(config.secret_keys)), "prod")
-    assert loaded is not None
-    built = phase("inventory", lambda: inventory.build(evaluation, planned_waiting(loaded)))
-    phase("functional checks", lambda: function.run(built, evaluation))
-    phase("leak scan", lambda: leaks.find_leaks(evaluation))
-    phase("other checks", lambda: checks.run_all(evaluation, built))
+    with long_lived():  # as the check reads it (verify/__main__.py run_check)
+        phase("tree", lambda: list(tree.render(evaluation)))
+        loaded, _ = validate(RawConfig(dict(config.values), frozenset(config.secret_keys)), "prod")
+        assert loaded is not None
+        built = phase("inventory", lambda: inventory.build(evaluation, planned_waiting(loaded)))
+        phase("functional checks", lambda: function.run(built, evaluation))
+        phase("leak scan", lambda: leaks.find_leaks(evaluation))
+        phase("other checks", lambda: checks.run_all(evaluation, built))
     print(json.dumps(report))
     sys.stdout.flush()
     os._exit(0)

@@ -23,7 +23,7 @@ from components.config.model import Settings
 from components.config.secrets import missing_later_secrets
 from components.secrets_registry import SECRETS, SecretSpec
 from verify import checks, examples, function, inventory, leaks, stackconfig, tree
-from verify.evaluate import PROJECT_ROOT, Evaluation, evaluate
+from verify.evaluate import PROJECT_ROOT, Evaluation, evaluate, long_lived
 
 EXIT_OK, EXIT_FAILED_CHECK, EXIT_BAD_CONFIG, EXIT_CRASH = 0, 1, 2, 3
 
@@ -109,7 +109,11 @@ def run_check(config: stackconfig.StackConfig, stack: str) -> int:
     if evaluation.crash is not None:
         traceback.print_exception(evaluation.crash)
         return EXIT_CRASH
+    with long_lived():
+        return _report(config, stack, evaluation, started)
 
+
+def _report(config: stackconfig.StackConfig, stack: str, evaluation: Evaluation, started: float) -> int:
     print(f"stack {stack}: {len(evaluation.registrations)} resources")
     for line in tree.render(evaluation):
         print(f"  {line}")

@@ -101,6 +101,20 @@ def _rarer_collections() -> Iterator[None]:
         gc.set_threshold(*previous)
 
 
+@contextlib.contextmanager
+def long_lived() -> Iterator[None]:
+    """While the checks read an evaluation: everything alive now is set aside from the collector (`gc.freeze`),
+    so its passes walk only what the checks make. Each full pass otherwise walked the whole evaluation again,
+    which made the checks after it grow faster than the catalog (at 3000 apps, 1.4 s of the tree's 1.8 s were
+    collections). Afterwards the collector sees it all again, so a caller that keeps running (a test) loses no
+    garbage to it."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 @functools.lru_cache(maxsize=4096)
 def _frame(filename: str, line: int | None) -> source_pb2.StackFrame:
     """One frame of a registration's stack trace, as the SDK builds it (`_get_source_position_for_frame`)."""
