@@ -7,6 +7,7 @@ chart and version. A chart already in any cache folder is not pulled again. Noth
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 import tempfile
@@ -27,6 +28,18 @@ class Fetched:
     detail: str
 
 
+# Helm's own words when it read the repository's index and the pinned version is not in it (`FindChartInRepoURL`,
+# pkg/repo chartrepo.go: `chart "<name>" version "<version>" not found in <url> repository`). An unreachable
+# repository, or one without an index, says "is not a valid chart repository or cannot be reached" instead.
+_NOT_LISTED = re.compile(r'chart ".+" version ".+" not found in .+ repository')
+
+
+def not_listed(helm_error: str) -> bool:
+    """Whether a pull failed because the repository, reached, does not list the pinned version: a wrong pin,
+    never a network problem."""
+    return _NOT_LISTED.search(helm_error) is not None
+
+
 def fetch_one(pin: ChartPin, destination: Path, repository: str | None = None,
               search: list[Path] | None = None) -> Fetched:
     """Pull one pinned chart into `destination` (the repository defaults to the pin's own) unless a cache folder
@@ -43,7 +56,10 @@ def fetch_one(pin: ChartPin, destination: Path, repository: str | None = None,
                              destination=scratch, untar=True, untar_dir=scratch)
         except helm_python.HelmError as error:
             said = f"helm pull {pin.chart} {pin.version} from {repository or pin.repository}: {error}"
-            if not pin.source_offline:  # the check falls back to its cited templates
+            if not_listed(str(error)):
+                return Fetched(pin, "failed", f"{said}; the repository answered without this version: correct the "
+                                              f"pin's version in components/cluster/charts.py")
+            if not pin.source_offline:  # unreachable: the check falls back to its cited templates
                 return Fetched(pin, "unavailable", f"{said}; the check uses its cited templates until it is pulled")
             return Fetched(pin, "failed", said)
         unpacked = Path(scratch) / pin.chart

@@ -78,6 +78,26 @@ def test_a_chart_without_an_offline_copy_that_cannot_be_pulled_leaves_the_check_
     assert "unavailable" in lines[-1]
 
 
+def test_a_chart_without_an_offline_copy_at_a_version_its_repository_lacks_fails(repository: str,
+                                                                                   tmp_path: Path) -> None:
+    """Helm read the index and the version is not in it: a wrong pin, not an outage, so the fetch fails even for
+    a chart the check could do without (a version bumped ahead of its repository is caught here)."""
+    absent = dataclasses.replace(NO_OFFLINE_COPY, version="0.0.9", repository=repository)
+    result = chart_cache.fetch_one(absent, tmp_path, search=[tmp_path])
+    assert result.status == "failed", result.detail
+    assert 'version "0.0.9" not found' in result.detail and "components/cluster/charts.py" in result.detail
+    lines: list[str] = []
+    assert chart_cache.fetch(tmp_path, (absent,), lines.append) == chart_cache.EXIT_FAILED
+    assert "1 chart(s) could not be fetched" in lines[-1]
+
+
+def test_only_helms_not_listed_error_is_a_wrong_pin() -> None:
+    assert chart_cache.not_listed('chart "valkey" version "0.0.9" not found in http://127.0.0.1:1 repository')
+    assert not chart_cache.not_listed('looks like "http://127.0.0.1:9" is not a valid chart repository or cannot be '
+                                      'reached: Get "http://127.0.0.1:9/index.yaml": dial tcp: connection refused')
+    assert not chart_cache.not_listed("failed to fetch http://127.0.0.1:1/valkey-0.3.0.tgz : 404 Not Found")
+
+
 def test_the_checks_own_fetch_is_silent_when_everything_is_cached(tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     import helm_python
