@@ -31,7 +31,8 @@ import time
 from pathlib import Path
 
 from bench import suite_cpu
-from bench.measure import PROJECT_ROOT, Series, interleaved, run
+from bench.measure import Series, interleaved, run
+from verify import PROJECT_ROOT
 
 PYTHON = sys.executable
 BARE_IMPORT = "import pulumi, pulumi_kubernetes, pulumi_hcloud, pulumi_command, pulumi_random, pulumi_tls"

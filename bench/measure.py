@@ -9,10 +9,9 @@ import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from verify import PROJECT_ROOT
 
 # Every side is measured with its bytecode cached, as a second run on any machine finds it: the SDKs' bytecode
 # is compiled by `make setup`, the project's own is written by each command's first (warm-up) run, which

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from components.secrets_registry import SECRETS, Need
-from verify import stackconfig
-from verify.evaluate import PROJECT_ROOT, Evaluation, evaluate
+from verify import PROJECT_ROOT, stackconfig
+from verify.evaluate import Evaluation, evaluate
 from verify.stackconfig import StackConfig
 
 pytest_plugins = ["tests.ci_skips"]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from verify.evaluate import PROJECT_ROOT
+from verify import PROJECT_ROOT
 
 INDEPENDENT = ("bench", "verify", "fakes", "components", "policy")
 

@@ -10,8 +10,8 @@ import yaml
 from components.config.schema import ALL_SETTINGS
 from components.secrets_registry import SECRETS
 from tests.docs import doc_commands
+from verify import PROJECT_ROOT
 from verify.declarations import render_pulumi_yaml
-from verify.evaluate import PROJECT_ROOT
 
 
 def test_pulumi_yaml_declares_every_setting_and_secret() -> None:

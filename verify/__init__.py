@@ -2,3 +2,7 @@
 
 The tests and the offline check (`python -m verify check`) share this package.
 """
+
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent

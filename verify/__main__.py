@@ -22,8 +22,8 @@ from components.cluster.plan import make_plan
 from components.config.model import Settings
 from components.config.secrets import missing_later_secrets
 from components.secrets_registry import SECRETS, SecretSpec
-from verify import checks, examples, function, inventory, leaks, stackconfig, tree
-from verify.evaluate import PROJECT_ROOT, Evaluation, evaluate, long_lived
+from verify import PROJECT_ROOT, checks, examples, function, inventory, leaks, stackconfig, tree
+from verify.evaluate import Evaluation, evaluate, long_lived
 
 EXIT_OK, EXIT_FAILED_CHECK, EXIT_BAD_CONFIG, EXIT_CRASH = 0, 1, 2, 3
 

@@ -6,6 +6,13 @@ import contextlib
 import os
 from pathlib import Path
 
+from verify import PROJECT_ROOT
+
+# What the check and the tests remember between runs (parsed chart files, rendered outputs, schema results, canary
+# keys), all derived from their inputs by digest: deleting it only makes the next run slower.
+# HOMELAB_CHECK_CACHE moves it.
+CHECK_CACHE = Path(os.environ.get("HOMELAB_CHECK_CACHE") or PROJECT_ROOT / ".cache")
+
 
 def write_whole(path: Path, data: str | bytes) -> bool:
     """Writes `data` to `path` through a temporary file of this process beside it, so that a concurrent reader

@@ -52,9 +52,7 @@ def ed25519_public_key(seed: bytes) -> bytes:
     """The public half of an ed25519 seed, remembered in the check cache (`canary-keys/`) under the seed's
     digest: a canary key's halves are fake and derived from its label, and importing `cryptography` to derive it
     was a tenth of a warm check. An entry carries a checksum of seed and key; one that fails it is derived again."""
-    from verify.rendering import CHECK_CACHE
-
-    path = CHECK_CACHE / "canary-keys" / hashlib.sha256(seed).hexdigest()
+    path = cache_files.CHECK_CACHE / "canary-keys" / hashlib.sha256(seed).hexdigest()
     try:
         stored = path.read_bytes()
     except OSError:

@@ -9,7 +9,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from components.cluster.constants import HELM_RELEASE_TYPE
-from verify.evaluate import PROJECT_ROOT, Evaluation
+from verify import PROJECT_ROOT
+from verify.evaluate import Evaluation
 from verify.mocks import Registration, is_secret_marker
 
 if TYPE_CHECKING:

@@ -12,7 +12,6 @@ import sys
 import types
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -25,10 +24,10 @@ from pulumi.runtime import stack as runtime_stack
 from pulumi.runtime.proto import source_pb2
 
 from components import sdk_internals
+from verify import PROJECT_ROOT
 from verify.canaries import Canary
 from verify.mocks import CanaryProviders, RecordingMonitor, Registration, unwrap, without_traceback
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = PROJECT_ROOT / "__main__.py"
 
 

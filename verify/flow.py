@@ -25,8 +25,7 @@ from components.config.model import Settings
 from components.config.raw import RawConfig
 from components.config_commands import full_key
 from components.secrets_registry import SECRETS, Need, SecretSpec
-from verify import stackconfig
-from verify.evaluate import PROJECT_ROOT
+from verify import PROJECT_ROOT, stackconfig
 
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9_]")
 

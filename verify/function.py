@@ -17,7 +17,7 @@ from typing import Any
 
 from components.cluster import charts, runtime
 from components.cluster import constants as c
-from verify import jsontext, leaks, rendering
+from verify import cache_files, jsontext, leaks
 from verify.evaluate import Evaluation
 from verify.inventory import WORKLOAD_KINDS, Inventory, Item, secret_readers
 
@@ -73,7 +73,7 @@ def strict(schema: Any) -> Any:
     return result
 
 
-VALID_CACHE = rendering.CHECK_CACHE / "valid"
+VALID_CACHE = cache_files.CHECK_CACHE / "valid"
 
 
 @functools.cache

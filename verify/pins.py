@@ -17,8 +17,9 @@ from typing import Any
 import yaml
 
 from components.cluster import charts
+from verify import PROJECT_ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = PROJECT_ROOT
 COMPOSE_FILE = "cloud/bifrost/docker-compose.yml"
 CHARTS_FILE = "components/cluster/charts.py"
 PYPROJECT = "pyproject.toml"

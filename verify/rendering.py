@@ -10,9 +10,9 @@ Chart sources come from a local chart cache: directories named `<chart>-<version
 Rendering uses helm-python-sdk, which binds Helm v4's Go SDK (`chart.render` is `helm template`): the same template
 engine, functions and subchart handling a real `helm install` uses.
 
-A rendered output is remembered in the check cache (`.cache/rendered/`, see CHECK_CACHE) under a digest of everything
-it depends on, so a warm check neither loads the native Helm library nor parses YAML; why that is sound, and what
-is never stored, is written beside `render` below.
+A rendered output is remembered in the check cache (`.cache/rendered/`, see cache_files.CHECK_CACHE) under a
+digest of everything it depends on, so a warm check neither loads the native Helm library nor parses YAML; why
+that is sound, and what is never stored, is written beside `render` below.
 """
 
 from __future__ import annotations
@@ -33,16 +33,12 @@ from typing import Any
 import yaml
 
 from components.cluster.charts import ChartPin
-from verify import cache_files, jsontext
-from verify.evaluate import PROJECT_ROOT
+from verify import PROJECT_ROOT, cache_files, jsontext
 from verify.mocks import is_secret_marker, unwrap
 
 CACHE_ENV = "HOMELAB_CHART_CACHE"
 PROJECT_CACHE = PROJECT_ROOT / ".charts"
-# What the check remembers between runs (parsed chart files, rendered outputs, schema results), all derived from
-# their inputs by digest: deleting it only makes the next check slower. HOMELAB_CHECK_CACHE moves it.
-CHECK_CACHE = Path(os.environ.get("HOMELAB_CHECK_CACHE") or PROJECT_ROOT / ".cache")
-PARSE_CACHE = CHECK_CACHE / "parsed"
+PARSE_CACHE = cache_files.CHECK_CACHE / "parsed"
 CRD_HEADER = ("apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n",
               "kind: CustomResourceDefinition\napiVersion: apiextensions.k8s.io/v1\n")
 REFERENCE_SOURCES = PROJECT_ROOT.parent / "shared" / "refs" / "charts-src"
@@ -154,7 +150,7 @@ def is_test_hook(manifest: dict[str, Any]) -> bool:
 # version, this module's output format) names one rendered output, and a warm check reads it instead of loading
 # the native library (its 244 MB shared object) and parsing the YAML again.
 
-RENDER_CACHE = CHECK_CACHE / "rendered"
+RENDER_CACHE = cache_files.CHECK_CACHE / "rendered"
 RENDER_FORMAT = "1"  # the stored objects' shape: raise it when split_manifests or is_test_hook changes
 # Stands for the n-th secret-marked value of the values in a stored output; restored from the values on reading.
 _SECRET_SLOT = "\x00homelab-secrets:secret-value:{}\x00"
@@ -207,7 +203,7 @@ def chart_digest(directory: str) -> str:
         newest = max(newest, status.st_mtime_ns, status.st_ctime_ns)
         stamps.update(f"{path.relative_to(directory)}\0{status.st_size}\0{status.st_mtime_ns}\0"
                       f"{status.st_ctime_ns}\0{status.st_ino}\0".encode())
-    remembered = CHECK_CACHE / "chart-digests" / stamps.hexdigest()
+    remembered = cache_files.CHECK_CACHE / "chart-digests" / stamps.hexdigest()
     try:
         stored = remembered.read_text(encoding="ascii")
         if re.fullmatch(r"[0-9a-f]{64}", stored):

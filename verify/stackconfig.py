@@ -21,9 +21,8 @@ from components.config.reader import Reader
 from components.config.secrets import required_now
 from components.config.shared import read_areas
 from components.secrets_registry import BY_KEY, PROJECT, SECRETS, SecretSpec
-from verify import canaries
+from verify import PROJECT_ROOT, canaries
 from verify.canaries import Canary
-from verify.evaluate import PROJECT_ROOT
 
 
 @dataclass

@@ -8,7 +8,7 @@ import pytest
 
 from components.config_commands import config_set, full_key
 from components.secrets_registry import KUBECONFIG, NETBIRD_SETUP_KEY, SECRETS, SecretSpec
-from verify.evaluate import PROJECT_ROOT
+from verify import PROJECT_ROOT
 
 # A command with a key: `pulumi config set [--flag ...] homelab-secrets:<key>` or a `{...}` placeholder for it.
 SPELLED_COMMAND = re.compile(r"pulumi config set (--\w+ )*'?(homelab-secrets:|\{)")

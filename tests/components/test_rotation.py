@@ -17,8 +17,8 @@ from components.bifrost.cloud_init import BIFROST_DIR
 from components.bifrost.scripts import EXIT_KEY_CHANGE_REFUSED
 from components.secrets_registry import BY_KEY, SECRETS
 from tests.conftest import full_config, run
-from verify import canaries
-from verify.evaluate import PROJECT_ROOT, Evaluation, evaluate
+from verify import PROJECT_ROOT, canaries
+from verify.evaluate import Evaluation, evaluate
 from verify.leaks import find_leaks
 from verify.mocks import Registration, is_secret_marker, unwrap
 from verify.stackconfig import StackConfig

@@ -25,7 +25,7 @@ from unittest import mock
 
 from components.config.schema import ALL_SETTINGS
 from components.secrets_registry import BY_KEY, PROJECT, SECRETS
-from verify.evaluate import PROJECT_ROOT
+from verify import PROJECT_ROOT
 
 FENCE = re.compile(r"^[ \t]*(?:\d+\.[ \t]+|[-*][ \t]+)?```(sh|bash|shell|console)\n(.*?)^[ \t]*```",
                    re.MULTILINE | re.DOTALL)

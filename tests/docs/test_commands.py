@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.docs import doc_commands
-from verify import pins
-from verify.evaluate import PROJECT_ROOT
+from verify import PROJECT_ROOT, pins
 
 KEY_REFERENCE = re.compile(r"homelab-secrets:([A-Za-z][A-Za-z0-9]*)")
 BACKTICKED_NAME = re.compile(r"`([a-z][a-z0-9]*[A-Z][A-Za-z0-9]*)`")

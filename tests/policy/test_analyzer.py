@@ -23,7 +23,8 @@ from policy.firewall import DEFAULT_ALLOWED_INGRESS
 from policy.pack import PACK_NAME
 from policy.values import UNKNOWN_STRING
 from tests.policy.helpers import COMMAND, FIREWALL, SECRET, bootstrap_secret, firewall, inbound, runner, secret
-from verify.evaluate import PROJECT_ROOT, Evaluation
+from verify import PROJECT_ROOT
+from verify.evaluate import Evaluation
 
 MANDATORY = analyzer_pb2.EnforcementLevel.MANDATORY
 CONFIG_SECRET_KEY = "homelab-secrets:cloudflareApiToken"

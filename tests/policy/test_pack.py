@@ -28,7 +28,7 @@ from tests.policy.helpers import (
     secret,
     writer,
 )
-from verify.evaluate import PROJECT_ROOT
+from verify import PROJECT_ROOT
 
 POLICY_DIR = PROJECT_ROOT / "policy"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from verify.evaluate import PROJECT_ROOT
+from verify import PROJECT_ROOT
 
 PROVIDER_SDKS = ("pulumi_kubernetes", "pulumi_hcloud", "pulumi_command", "pulumi_random", "pulumi_tls")
 

@@ -19,7 +19,7 @@ from types import ModuleType
 
 import pytest
 
-from verify.evaluate import PROJECT_ROOT
+from verify import PROJECT_ROOT
 
 INSTALLER = PROJECT_ROOT / "tools" / "install_uv.py"
 FAKE_UV = b"#!/bin/sh\necho 'uv 0.0.0 (fake)'\n"

@@ -17,7 +17,6 @@ import yaml
 
 from components.cluster import charts
 from verify import cache_files, pins
-from verify.rendering import CHECK_CACHE
 
 ROOT = pins.ROOT
 CONFIG_FILE = ROOT / "renovate.json"
@@ -87,7 +86,7 @@ def chart_sources() -> dict[str, str]:
 # --- Renovate itself: its validator, and its own extraction of the pins ---------------------------------
 
 
-RENOVATE_CACHE = CHECK_CACHE / "renovate"
+RENOVATE_CACHE = cache_files.CHECK_CACHE / "renovate"
 
 
 def renovate_inputs(*texts: str) -> str:

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from verify import canaries, rendering
+from verify import cache_files, canaries
 
 
 @pytest.fixture
 def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setattr(rendering, "CHECK_CACHE", tmp_path)
+    monkeypatch.setattr(cache_files, "CHECK_CACHE", tmp_path)
     return tmp_path / "canary-keys"
 
 
@@ -54,6 +54,6 @@ def test_a_damaged_entry_is_derived_again(cache: Path) -> None:
 def test_an_unwritable_cache_still_gives_the_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")
-    monkeypatch.setattr(rendering, "CHECK_CACHE", blocker)  # a file where the folder would be
+    monkeypatch.setattr(cache_files, "CHECK_CACHE", blocker)  # a file where the folder would be
     key = canaries.openssh_private_key("host")
     assert public_half(key.value).startswith("ssh-ed25519 ")

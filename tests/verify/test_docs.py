@@ -16,8 +16,7 @@ from policy import firewall
 from policy.pack import config_with_defaults
 from policy.rules import RULES, rule
 from tests.docs import doc_commands
-from verify import docs
-from verify.evaluate import PROJECT_ROOT
+from verify import PROJECT_ROOT, docs
 
 SCRIPT = (PROJECT_ROOT / "cloud" / "bifrost" / "bootstrap.sh").read_text()
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from components.cluster import charts
-from verify import rendering
+from verify import cache_files, rendering
 from verify.mocks import SECRET_SIG, SECRET_SIG_KEY, is_secret_marker
 
 DEMO = dataclasses.replace(charts.VALKEY, key="demo", chart="demo", version="0.1.0", release_name="demo",
@@ -217,7 +217,7 @@ def settled(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_a_remembered_chart_digest_is_the_digest_of_its_content(tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(rendering, "CHECK_CACHE", tmp_path / "cache")
+    monkeypatch.setattr(cache_files, "CHECK_CACHE", tmp_path / "cache")
     chart = chart_tree(tmp_path)
     settled(monkeypatch)
     content = rendering._content_digest(str(chart), rendering._chart_files(str(chart)))
@@ -231,7 +231,7 @@ def test_a_changed_chart_file_changes_the_digest_even_with_its_size_and_time_kep
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
-    monkeypatch.setattr(rendering, "CHECK_CACHE", tmp_path / "cache")
+    monkeypatch.setattr(cache_files, "CHECK_CACHE", tmp_path / "cache")
     chart = chart_tree(tmp_path)
     settled(monkeypatch)
     before = rendering.chart_digest.__wrapped__(str(chart))
@@ -244,7 +244,7 @@ def test_a_changed_chart_file_changes_the_digest_even_with_its_size_and_time_kep
 
 def test_a_chart_changed_just_now_is_read_and_not_remembered(tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(rendering, "CHECK_CACHE", tmp_path / "cache")
+    monkeypatch.setattr(cache_files, "CHECK_CACHE", tmp_path / "cache")
     chart = chart_tree(tmp_path)  # its ctime is now, inside the racy window
     rendering.chart_digest.__wrapped__(str(chart))
     assert not (tmp_path / "cache" / "chart-digests").exists()

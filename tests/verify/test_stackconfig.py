@@ -7,9 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from verify import stackconfig
+from verify import PROJECT_ROOT, stackconfig
 from verify.__main__ import EXIT_BAD_CONFIG, check
-from verify.evaluate import PROJECT_ROOT
 
 
 def test_libyaml_reads_the_stack_as_the_pure_python_loader_does(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -16,7 +16,8 @@ from components.secrets_registry import ARGOCD_OIDC_CLIENT_SECRET, AUTHENTIK_GIT
 from tests.components.bifrost import compose_dotenv_reader
 from tests.components.bifrost.blueprints import env_names, errors, load
 from tests.conftest import full_config, run
-from verify.evaluate import PROJECT_ROOT, Evaluation
+from verify import PROJECT_ROOT
+from verify.evaluate import Evaluation
 from verify.leaks import find_leaks
 from verify.mocks import is_secret_marker, unwrap
 from verify.stackconfig import StackConfig

@@ -75,7 +75,7 @@ def test_every_bad_entry_is_reported_at_once() -> None:
 def test_the_prod_catalog_uses_both_operators() -> None:
     import yaml
 
-    from verify.evaluate import PROJECT_ROOT
+    from verify import PROJECT_ROOT
 
     stack = yaml.safe_load((PROJECT_ROOT / "Pulumi.prod.yaml").read_text())
     apps = stack["config"]["homelab-secrets:apps"]

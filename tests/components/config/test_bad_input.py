@@ -24,9 +24,8 @@ from components.config.model import Settings
 from components.config.problems import Problem
 from components.config.raw import RawConfig
 from tests.conftest import TEST_STACK
-from verify import stackconfig
+from verify import PROJECT_ROOT, stackconfig
 from verify.__main__ import EXIT_BAD_CONFIG, check
-from verify.evaluate import PROJECT_ROOT
 
 P = "homelab-secrets:"
 STACK_FILE = "Pulumi.prod.yaml"

@@ -6,7 +6,7 @@ import ast
 import functools
 from pathlib import Path
 
-from verify.evaluate import PROJECT_ROOT
+from verify import PROJECT_ROOT
 
 COMPONENTS = PROJECT_ROOT / "components"
 

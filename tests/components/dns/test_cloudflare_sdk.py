@@ -21,9 +21,8 @@ import pulumi
 from components.dns import cloudflare
 from components.secret_output import secret
 from tests.components.dns.helpers import ZONE, zone_lookups
-from verify import cache_files
-from verify.evaluate import PROJECT_ROOT, Evaluation, evaluate
-from verify.rendering import CHECK_CACHE
+from verify import PROJECT_ROOT, cache_files
+from verify.evaluate import Evaluation, evaluate
 
 TOKEN = "canary-" + "c" * 40
 SKIPPED_OPTIONS = {"stackTrace", "sourcePosition"}  # where in the code each registration was made
@@ -90,7 +89,7 @@ def _typed_key() -> str:
     return digest.hexdigest()
 
 
-def typed_requests(cache: Path = CHECK_CACHE / "typed-sdk") -> Any:
+def typed_requests(cache: Path = cache_files.CHECK_CACHE / "typed-sdk") -> Any:
     """The typed SDK's requests, from a child process (importing pulumi_cloudflare takes about 7 s and 380 MB),
     remembered under a digest of every source and SDK version they follow from: any change runs the child again."""
     stored = cache / f"cloudflare-{_typed_key()}.json"

@@ -8,7 +8,8 @@ from components.infisical_bootstrap import __main__ as entry
 from components.infisical_bootstrap import manifests as m
 from components.infisical_bootstrap import provision as p
 from components.infisical_bootstrap.transport import RETRIED_STATUSES, RetryPolicy
-from verify.evaluate import PROJECT_ROOT, Evaluation
+from verify import PROJECT_ROOT
+from verify.evaluate import Evaluation
 
 DOC = (PROJECT_ROOT / "docs" / "infisical-bootstrap.md").read_text()
 
