@@ -22,7 +22,7 @@ from pathlib import Path
 from . import api
 from .kube import KubeClient, KubeError
 from .logs import Log
-from .provision import ADMIN_PASSWORD_ENV, SEED_DIR_ENV, SETTINGS_ENV, ProvisionError, Settings, provision
+from .provision import ADMIN_PASSWORD_ENV, RERUN, SEED_DIR_ENV, SETTINGS_ENV, ProvisionError, Settings, provision
 from .transport import Unreachable
 
 EXIT_OK = 0
@@ -49,7 +49,8 @@ def run(environ: Mapping[str, str], log: Log, kube_factory: Callable[[Log], Kube
         except OSError as error:  # the file's name only: never what it holds
             reason = error.strerror or type(error).__name__
             raise ProvisionError(f"seed file {name} cannot be read from {seed_dir} ({reason}): the mounted seed "
-                                 "Secret lacks that key; `pulumi up --refresh` writes it again") from None
+                                 f"Secret lacks that key; {RERUN}, whose `pulumi up --refresh` writes it "
+                                 "again") from None
 
     try:
         kube = kube_factory(log)

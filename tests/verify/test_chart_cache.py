@@ -52,6 +52,10 @@ def test_a_version_the_repository_does_not_serve_fails_clearly(repository: str, 
     result = chart_cache.fetch_one(absent, tmp_path / "cache", repository=repository, search=[tmp_path / "cache"])
     assert result.status == "failed" and "valkey 0.0.9" in result.detail
     assert not (tmp_path / "cache" / absent.source_name).exists()
+    lines: list[str] = []
+    served = dataclasses.replace(absent, repository=repository)
+    assert chart_cache.fetch(tmp_path / "cache", (served,), lines.append) == chart_cache.EXIT_FAILED
+    assert lines[-1] == "1 chart(s) could not be fetched; `make check` fails until they are in the cache"
 
 
 # A chart with no offline copy of its source (infisical-standalone): the same record, under the valkey chart's
@@ -88,7 +92,7 @@ def test_a_chart_without_an_offline_copy_at_a_version_its_repository_lacks_fails
     assert 'version "0.0.9" not found' in result.detail and "components/cluster/charts.py" in result.detail
     lines: list[str] = []
     assert chart_cache.fetch(tmp_path, (absent,), lines.append) == chart_cache.EXIT_FAILED
-    assert "1 chart(s) could not be fetched" in lines[-1]
+    assert lines[-1] == "1 chart(s) could not be fetched; correct the pins named above"
 
 
 def test_only_helms_not_listed_error_is_a_wrong_pin() -> None:
