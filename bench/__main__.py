@@ -13,8 +13,8 @@ P2   added cost per catalog app of the whole check, 10 to 3000 apps, against the
      time and memory go, phase by phase (resident memory, and Python's own allocations by tracemalloc)
 P3   bootstrap.sh overhead against the fake docker, beyond the slowest readiness path (target <= 1 s)
 P4   two evaluations of the same config: resources whose inputs differ (target 0)
-P6   `make test` from a warm venv (target <= 30 s), also as a multiple of the bare import beside it against
-     the 30 s at the speed the target was set at, then where its CPU goes (bench/suite_cpu.py)
+P6   `make test` from a warm venv (target <= 30 s), also as a multiple of the bare import beside it and at the
+     speed of the issue's own measurements, then where its CPU goes (bench/suite_cpu.py)
 """
 
 from __future__ import annotations
@@ -178,11 +178,12 @@ def p4_differing_resources() -> None:
           f"(target 0) {_verdict(not differing)}")
 
 
-# P6's target is a time, not a ratio, and this machine's speed moves by almost 2x in a day. The issue set it when
-# the bare SDK import took 0.42 s (its table: 1.34 s / 0.42 s, bytecode compiled), so the suite is also shown
-# against the bare import measured beside it, at that speed.
+# P6's target is a time, not a ratio, while this machine's speed moves by almost 2x in a day. So the suite is also
+# shown as a multiple of the bare SDK import measured beside it, and at the speed of the issue's own measurements:
+# its table has the bare import at 0.42 s (1.34 s / 0.42 s), and its P1 range of 2.6-3.1x for that 1.34 s puts
+# it at 0.43-0.52 s. Information only: the target itself is the 30 s.
 P6_TARGET_SECONDS = 30.0
-P6_TARGET_BARE_IMPORT = 0.42
+ISSUE_BARE_IMPORT = (0.42, 0.52)
 
 
 def p6_test_suite() -> None:
@@ -193,10 +194,11 @@ def p6_test_suite() -> None:
     print(f"P6  make test {sample.wall:.1f} s (CPU {sample.cpu:.1f} s over all its processes; target <= "
           f"{P6_TARGET_SECONDS:.0f} s) {_verdict(sample.wall <= P6_TARGET_SECONDS)}")
     import_seconds = statistics.median(b.wall for b in bare)
-    units, allowed = sample.wall / import_seconds, P6_TARGET_SECONDS / P6_TARGET_BARE_IMPORT
-    print(f"    the bare SDK import beside it took {import_seconds:.2f} s (median of 6): the suite is {units:.0f}x "
-          f"that; the target, set when it took {P6_TARGET_BARE_IMPORT} s, is {allowed:.0f}x "
-          f"({P6_TARGET_BARE_IMPORT * units:.1f} s at that speed) {_verdict(units <= allowed)}")
+    units = sample.wall / import_seconds
+    fast, slow = ISSUE_BARE_IMPORT
+    print(f"    the bare SDK import beside it took {import_seconds:.2f} s (median of 6): the suite took {units:.0f}x "
+          f"that, {fast * units:.0f}-{slow * units:.0f} s at the speed of the issue's own measurements (the bare "
+          f"import at {fast}-{slow} s)")
     with tempfile.TemporaryDirectory() as directory:
         run(["make", "--no-print-directory", "test"],
             {"PYTEST_ADDOPTS": "-p bench.suite_cpu", suite_cpu.DIRECTORY_VARIABLE: directory})

@@ -96,7 +96,7 @@ def check(apps: int) -> int:
     config.set("apps", catalog(apps))
     with open(os.devnull, "w", encoding="utf-8") as sink, contextlib.redirect_stdout(sink), \
             contextlib.redirect_stderr(sink):
-        code = run_check(config, "prod")
+        code = run_check(config, "prod", process_ends=True)
     if code != EXIT_OK:
         print(f"the offline check with {apps} apps exited {code}", file=sys.stderr)
         return code

@@ -71,13 +71,13 @@ def release_lines(built: inventory.Inventory, evaluation: Evaluation) -> list[st
     return lines
 
 
-def check(stack: str, root: Path = PROJECT_ROOT, show_flow: bool = False) -> int:
+def check(stack: str, root: Path = PROJECT_ROOT, show_flow: bool = False, *, process_ends: bool = False) -> int:
     try:
         config = stackconfig.load_stack(stack, root)
     except (FileNotFoundError, ValueError, yaml.YAMLError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_CONFIG
-    code = run_check(config, stack)
+    code = run_check(config, stack, process_ends=process_ends)
     if show_flow and code != EXIT_BAD_CONFIG:
         return max(code, print_flow(stack, root))
     return code
@@ -100,7 +100,9 @@ def example_lines(config: stackconfig.StackConfig, stack: str) -> list[str]:
     return [found.render(stack) for found in examples.find(config.values, config.secret_keys)]
 
 
-def run_check(config: stackconfig.StackConfig, stack: str) -> int:
+def run_check(config: stackconfig.StackConfig, stack: str, *, process_ends: bool = False) -> int:
+    """`process_ends`: the process exits after the report (`python -m verify check`), so the evaluation may be set
+    aside from the garbage collector while the checks read it (see `long_lived`)."""
     started = time.perf_counter()
     evaluation = evaluate(config.values, config.secret_keys, config.canaries, stack=stack)
     if evaluation.error is not None:
@@ -109,6 +111,8 @@ def run_check(config: stackconfig.StackConfig, stack: str) -> int:
     if evaluation.crash is not None:
         traceback.print_exception(evaluation.crash)
         return EXIT_CRASH
+    if not process_ends:
+        return _report(config, stack, evaluation, started)
     with long_lived():
         return _report(config, stack, evaluation, started)
 
@@ -195,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         from verify import docs
 
         return docs.run(PROJECT_ROOT, write=args.write)
-    return check(args.stack, args.root, show_flow=args.flow)
+    return check(args.stack, args.root, show_flow=args.flow, process_ends=True)
 
 
 if __name__ == "__main__":

@@ -29,8 +29,10 @@ def write_whole(path: Path, data: str | bytes) -> bool:
         else:
             temporary.write_text(data, encoding="utf-8")
         temporary.replace(path)
-    except OSError:
+    except BaseException as error:  # an interrupt, or text UTF-8 cannot hold, as well as a failed write
         with contextlib.suppress(OSError):  # where no folder could be made, there is no temporary file either
             temporary.unlink(missing_ok=True)
-        return False
+        if isinstance(error, OSError):
+            return False
+        raise
     return True

@@ -19,7 +19,6 @@ import yaml
 from components.cluster import charts
 from verify import PROJECT_ROOT
 
-ROOT = PROJECT_ROOT
 COMPOSE_FILE = "cloud/bifrost/docker-compose.yml"
 CHARTS_FILE = "components/cluster/charts.py"
 PYPROJECT = "pyproject.toml"
@@ -68,7 +67,7 @@ class Pin:
         return f"| {self.kind} | `{self.name}` | `{self.version}` | {self.declared_in} | {self.source} |"
 
 
-def compose_images(root: Path = ROOT) -> dict[str, str]:
+def compose_images(root: Path = PROJECT_ROOT) -> dict[str, str]:
     """service name -> image, in the compose file's order."""
     return dict(_compose_images((root / COMPOSE_FILE).read_bytes()))
 
@@ -79,7 +78,7 @@ def _compose_images(text: bytes) -> tuple[tuple[str, str], ...]:
     return tuple((name, str(service["image"])) for name, service in document["services"].items())
 
 
-def image_pins(root: Path = ROOT) -> list[Pin]:
+def image_pins(root: Path = PROJECT_ROOT) -> list[Pin]:
     services_by_image: dict[str, list[str]] = {}
     for service, image in compose_images(root).items():
         services_by_image.setdefault(image.partition("@")[0], []).append(service)
@@ -98,7 +97,7 @@ def image_pins(root: Path = ROOT) -> list[Pin]:
 PYTHON_IMAGE = re.compile(r'_IMAGE(?::\s*Final)?\s*=\s*"(?P<image>[^"@]+:[^"@:]+)"\s*#\s*renovate:\s*docker')
 
 
-def python_images(root: Path = ROOT) -> dict[str, str]:
+def python_images(root: Path = PROJECT_ROOT) -> dict[str, str]:
     """image -> the file that pins it, for images pinned in Python (a Job, a custom resource)."""
     found = {}
     for path in sorted((root / "components").rglob("*.py")):
@@ -107,7 +106,7 @@ def python_images(root: Path = ROOT) -> dict[str, str]:
     return found
 
 
-def python_image_pins(root: Path = ROOT) -> list[Pin]:
+def python_image_pins(root: Path = PROJECT_ROOT) -> list[Pin]:
     pins = []
     for image, path in python_images(root).items():
         ref = ImageRef.parse(image)
@@ -123,7 +122,7 @@ def chart_pins() -> list[Pin]:
             for pin in charts.ALL]
 
 
-def locked_versions(root: Path = ROOT) -> dict[str, str]:
+def locked_versions(root: Path = PROJECT_ROOT) -> dict[str, str]:
     return dict(_locked_versions((root / UV_LOCK).read_text()))
 
 
@@ -134,7 +133,7 @@ def _locked_versions(text: str) -> tuple[tuple[str, str], ...]:
     return tuple((package["name"], package["version"]) for package in lock["package"] if "version" in package)
 
 
-def direct_dependencies(root: Path = ROOT) -> list[str]:
+def direct_dependencies(root: Path = PROJECT_ROOT) -> list[str]:
     """The names of the project's runtime dependencies, as pyproject.toml lists them."""
     project = tomllib.loads((root / PYPROJECT).read_text())["project"]
     return [requirement_name(requirement) for requirement in project["dependencies"]]
@@ -147,7 +146,7 @@ def requirement_name(requirement: str) -> str:
     return match[0].lower()
 
 
-def provider_pins(root: Path = ROOT) -> list[Pin]:
+def provider_pins(root: Path = PROJECT_ROOT) -> list[Pin]:
     locked = locked_versions(root)
     pins = []
     for name in direct_dependencies(root):
@@ -160,11 +159,11 @@ def provider_pins(root: Path = ROOT) -> list[Pin]:
     return pins
 
 
-def all_pins(root: Path = ROOT) -> list[Pin]:
+def all_pins(root: Path = PROJECT_ROOT) -> list[Pin]:
     return [*image_pins(root), *python_image_pins(root), *chart_pins(), *provider_pins(root)]
 
 
-def pins_table(root: Path = ROOT) -> str:
+def pins_table(root: Path = PROJECT_ROOT) -> str:
     rows = ["| Kind | Name | Version | Declared in | Upstream source |", "|---|---|---|---|---|"]
     rows.extend(pin.row() for pin in all_pins(root))
     return "\n".join(rows)

@@ -16,9 +16,9 @@ import pytest
 import yaml
 
 from components.cluster import charts
-from verify import cache_files, pins
+from verify import PROJECT_ROOT, cache_files, pins
 
-ROOT = pins.ROOT
+ROOT = PROJECT_ROOT
 CONFIG_FILE = ROOT / "renovate.json"
 AUTHENTIK = "ghcr.io/goauthentik/server"
 NETBIRD = ("docker.io/netbirdio/netbird-server", "docker.io/netbirdio/reverse-proxy", "docker.io/netbirdio/netbird")
@@ -120,11 +120,12 @@ def remembered_run(purpose: str, command: list[str], key: str, temporary_path: s
     result = subprocess.run(command, capture_output=True, text=True, check=False, **run)
     if result.returncode < 0:
         return result.returncode, result.stdout, result.stderr
-    for older in RENOVATE_CACHE.glob(f"{purpose}-*.json"):
-        older.unlink(missing_ok=True)
     kept = [text.replace(temporary_path, "<temporary>") if temporary_path else text
             for text in (result.stdout, result.stderr)]
-    cache_files.write_whole(stored, json.dumps([result.returncode, *kept]))  # else Renovate runs again next time
+    if cache_files.write_whole(stored, json.dumps([result.returncode, *kept])):  # else Renovate runs again
+        for older in RENOVATE_CACHE.glob(f"{purpose}-*.json"):
+            if older != stored:
+                older.unlink(missing_ok=True)
     return result.returncode, result.stdout, result.stderr
 
 

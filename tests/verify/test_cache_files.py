@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from verify.cache_files import write_whole
 
 
@@ -28,3 +30,10 @@ def test_an_unwritable_place_is_false_not_an_error(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("", encoding="utf-8")
     assert write_whole(blocker / "entry.json", "text") is False
+
+
+def test_a_write_stopped_by_another_error_leaves_nothing_and_raises_it(tmp_path: Path) -> None:
+    entry = tmp_path / "entry.json"
+    with pytest.raises(UnicodeEncodeError):
+        write_whole(entry, "\ud800")  # a lone surrogate: text UTF-8 cannot hold
+    assert list(tmp_path.iterdir()) == []

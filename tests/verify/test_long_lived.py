@@ -22,19 +22,33 @@ def test_what_is_alive_is_frozen_inside_and_given_back_after() -> None:
     assert gc.get_freeze_count() == before  # a caller that goes on running (a test worker) loses no garbage
 
 
-def test_run_check_reports_inside_it_and_leaves_nothing_frozen(monkeypatch: pytest.MonkeyPatch) -> None:
+def _frozen_while_reporting(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     evaluation = Evaluation(registrations=[], stack_outputs={}, log_lines=[], canaries=[])
-    frozen_while_reporting: list[int] = []
+    seen: list[int] = []
 
-    def report(config: StackConfig, stack: str, seen: Evaluation, started: float) -> int:
-        assert seen is evaluation
-        frozen_while_reporting.append(gc.get_freeze_count())
+    def report(config: StackConfig, stack: str, reported: Evaluation, started: float) -> int:
+        assert reported is evaluation
+        seen.append(gc.get_freeze_count())
         raise RuntimeError("stop here")
 
-    before = gc.get_freeze_count()
     monkeypatch.setattr(check_main, "evaluate", lambda *args, **kwargs: evaluation)
     monkeypatch.setattr(check_main, "_report", report)
+    return seen
+
+
+def test_the_command_freezes_while_it_reports_and_leaves_nothing_frozen(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = gc.get_freeze_count()
+    seen = _frozen_while_reporting(monkeypatch)
+    with pytest.raises(RuntimeError, match="stop here"):
+        check_main.main(["check", "--stack", "prod"])  # `python -m verify check`: the process ends after it
+    assert seen and seen[0] > before
+    assert gc.get_freeze_count() == before
+
+
+def test_a_check_run_by_a_process_that_goes_on_freezes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test, or anything else that runs check after check: frozen garbage would wait for a full pass."""
+    before = gc.get_freeze_count()
+    seen = _frozen_while_reporting(monkeypatch)
     with pytest.raises(RuntimeError, match="stop here"):
         check_main.run_check(StackConfig({}, set(), []), "test")
-    assert frozen_while_reporting and frozen_while_reporting[0] > 0
-    assert gc.get_freeze_count() == before
+    assert seen == [before]

@@ -8,17 +8,17 @@ from pathlib import Path
 import pytest
 
 from components.cluster import charts
-from verify import pins
+from verify import PROJECT_ROOT, pins
 from verify.docs import between
 
-DOC = pins.ROOT / "docs" / "pinned-versions.md"
+DOC = PROJECT_ROOT / "docs" / "pinned-versions.md"
 
 
 def project_copy(tmp_path: Path, compose: str | None = None, pyproject: str | None = None) -> Path:
     """The files verify.pins reads, copied under tmp_path, with one of them replaced."""
     for name in (pins.COMPOSE_FILE, pins.PYPROJECT, pins.UV_LOCK):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(pins.ROOT / name, tmp_path / name)
+        shutil.copy(PROJECT_ROOT / name, tmp_path / name)
     if compose is not None:
         (tmp_path / pins.COMPOSE_FILE).write_text(compose)
     if pyproject is not None:
@@ -31,7 +31,7 @@ def test_the_docs_table_is_the_generated_one() -> None:
 
 
 def test_the_readme_links_the_pinned_versions_page() -> None:
-    assert "docs/pinned-versions.md" in (pins.ROOT / "README.md").read_text()
+    assert "docs/pinned-versions.md" in (PROJECT_ROOT / "README.md").read_text()
 
 
 def test_every_image_chart_and_provider_is_listed_with_a_source() -> None:
@@ -47,14 +47,14 @@ def test_every_image_chart_and_provider_is_listed_with_a_source() -> None:
 
 
 def test_an_image_without_a_known_source_is_refused(tmp_path: Path) -> None:
-    compose = (pins.ROOT / pins.COMPOSE_FILE).read_text().replace(
+    compose = (PROJECT_ROOT / pins.COMPOSE_FILE).read_text().replace(
         "docker.io/library/traefik:", "docker.io/example/traefik-fork:")
     with pytest.raises(KeyError, match=r"docker\.io/example/traefik-fork has no upstream source"):
         pins.image_pins(project_copy(tmp_path, compose=compose))
 
 
 def test_an_unlocked_provider_is_refused(tmp_path: Path) -> None:
-    pyproject = (pins.ROOT / pins.PYPROJECT).read_text().replace(
+    pyproject = (PROJECT_ROOT / pins.PYPROJECT).read_text().replace(
         '"pulumi-tls==', '"pulumi-unlockedprovider==6.0.0",\n    "pulumi-tls==')
     with pytest.raises(KeyError, match=r"pulumi-unlockedprovider is not in uv\.lock"):
         pins.provider_pins(project_copy(tmp_path, pyproject=pyproject))
@@ -62,7 +62,7 @@ def test_an_unlocked_provider_is_refused(tmp_path: Path) -> None:
 
 def test_provider_versions_are_the_locked_ones_and_pinned_exactly() -> None:
     locked = pins.locked_versions()
-    text = (pins.ROOT / pins.PYPROJECT).read_text()
+    text = (PROJECT_ROOT / pins.PYPROJECT).read_text()
     for pin in pins.provider_pins():
         assert pin.version == locked[pin.name]
         assert f'"{pin.name}=={pin.version}"' in text, f"{pin.name} must be pinned with == in pyproject.toml"
