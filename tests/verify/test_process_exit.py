@@ -1,0 +1,38 @@
+"""A command ends without the interpreter's teardown, and still with all its output and its exit code."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from verify import PROJECT_ROOT
+
+# Streams buffered as a command's are when nothing asks otherwise (as a shell here may, with PYTHONUNBUFFERED).
+BUFFERED = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
+# Each stream ends with text still in its buffer: stdout's last words, stderr's line without its newline.
+WRITER = ("import sys\nfrom verify.process_exit import exit_now\n"
+          "sys.stdout.write('x' * 200_000)\nsys.stdout.write('end')\nsys.stderr.write('problem')\nexit_now(3)\n")
+
+
+def test_everything_written_is_out_and_the_code_is_kept() -> None:
+    done = subprocess.run([sys.executable, "-c", WRITER], cwd=PROJECT_ROOT, env=BUFFERED, capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 3
+    assert done.stdout == "x" * 200_000 + "end"
+    assert done.stderr == "problem"
+
+
+GONE_READER = ("import io, sys\nfrom verify.process_exit import exit_now\n"
+               "class Gone(io.StringIO):\n"
+               "    def flush(self):\n"
+               "        raise BrokenPipeError(32, 'Broken pipe')\n"
+               "sys.stdout = Gone()\nprint('lost')\nsys.stderr.write('problem\\n')\nexit_now(3)\n")
+
+
+def test_a_reader_that_went_away_changes_neither_the_code_nor_stderr() -> None:
+    """`python -m verify check | head -1`: flushing stdout fails with EPIPE once the reader has gone."""
+    done = subprocess.run([sys.executable, "-c", GONE_READER], cwd=PROJECT_ROOT, env=BUFFERED,
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 3
+    assert done.stderr == "problem\n"  # no traceback, no "Exception ignored ... BrokenPipeError"
