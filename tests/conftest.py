@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,14 @@ TEST_STACK: dict[str, Any] = {
          "operator": "infisical-operator", "keys": {"DB_PASSWORD": "DB_PASSWORD"}},
     ],
 }
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Last of every plugin's unconfigure, after pytest's unraisable-exception check has made its collection:
+    everything still alive is set aside from the collector, so the interpreter's passes at exit do not walk every
+    evaluation the process kept. The controller waited 1.9 s for its two workers to end, 0.5 s with this."""
+    gc.freeze()
 
 
 def refs_path(*parts: str) -> Path:
