@@ -239,6 +239,8 @@ def test_inputs_are_the_same_in_another_process_with_another_hash_seed(full_eval
         "from verify.mocks import unwrap\n"
         "e = run(full_config())\n"
         "json.dump({r.type + '::' + r.name: unwrap(r.inputs) for r in e.registrations}, sys.stdout, sort_keys=True)\n"
+        "from verify.process_exit import exit_now\n"
+        "exit_now(0)\n"  # as `python -m verify` ends: no teardown of the evaluation
     )
     # This process hashes with a random seed unless PYTHONHASHSEED fixes it: the child always uses another.
     seed = "2" if os.environ.get("PYTHONHASHSEED") == "1" else "1"
