@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 from verify import PROJECT_ROOT
+from verify.process_exit import EXIT_UNWRITTEN
 
 # Streams buffered as a command's are when nothing asks otherwise (as a shell here may, with PYTHONUNBUFFERED).
 BUFFERED = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
@@ -27,12 +28,23 @@ GONE_READER = ("import io, sys\nfrom verify.process_exit import exit_now\n"
                "class Gone(io.StringIO):\n"
                "    def flush(self):\n"
                "        raise BrokenPipeError(32, 'Broken pipe')\n"
-               "sys.stdout = Gone()\nprint('lost')\nsys.stderr.write('problem\\n')\nexit_now(3)\n")
+               "sys.stdout = Gone()\nprint('lost')\nsys.stderr.write('problem')\nexit_now(3)\n")
 
 
 def test_a_reader_that_went_away_changes_neither_the_code_nor_stderr() -> None:
-    """`python -m verify check | head -1`: flushing stdout fails with EPIPE once the reader has gone."""
+    """`python -m verify charts status | head -1`: flushing stdout fails with EPIPE once the reader has gone,
+    and stderr's unfinished line is still written."""
     done = subprocess.run([sys.executable, "-c", GONE_READER], cwd=PROJECT_ROOT, env=BUFFERED,
                           capture_output=True, text=True, check=False)
     assert done.returncode == 3
-    assert done.stderr == "problem\n"  # no traceback, no "Exception ignored ... BrokenPipeError"
+    assert done.stderr == "problem"  # no traceback, no "Exception ignored ... BrokenPipeError"
+
+
+def test_a_failed_write_is_said_and_is_not_a_success() -> None:
+    """`python -m verify flow > /dev/full`: the output is lost, so the command cannot end with 0."""
+    full = ("import sys\nfrom verify.process_exit import exit_now\nprint('the flow')\nexit_now(0)\n")
+    with open("/dev/full", "w", encoding="utf-8") as sink:
+        done = subprocess.run([sys.executable, "-c", full], cwd=PROJECT_ROOT, env=BUFFERED, stdout=sink,
+                              stderr=subprocess.PIPE, text=True, check=False)
+    assert done.returncode == EXIT_UNWRITTEN
+    assert done.stderr == "error: the output could not be written: No space left on device\n"
