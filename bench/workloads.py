@@ -37,7 +37,7 @@ from pulumi.runtime import stack as runtime_stack
 
 from components import sdk_internals
 from components.secrets_registry import PROJECT
-from verify.process_exit import exit_now
+from verify.process_exit import run_and_exit
 
 OPERATORS = ("external-secrets", "infisical-operator")
 NAMESPACES = 10
@@ -237,4 +237,4 @@ if __name__ == "__main__":
     # Each workload ends as `python -m verify` does, without the interpreter's teardown (the check's own command
     # skips it, so the baselines must too); the SDK's mock monitor also leaves its executor threads' loops to a
     # noisy garbage collection at exit.
-    exit_now(main())
+    run_and_exit(main)

@@ -24,7 +24,7 @@ from components.config.secrets import missing_later_secrets
 from components.secrets_registry import SECRETS, SecretSpec
 from verify import PROJECT_ROOT, checks, examples, function, inventory, leaks, stackconfig, tree
 from verify.evaluate import Evaluation, evaluate, long_lived
-from verify.process_exit import exit_now
+from verify.process_exit import run_and_exit
 
 EXIT_OK, EXIT_FAILED_CHECK, EXIT_BAD_CONFIG, EXIT_CRASH = 0, 1, 2, 3
 
@@ -204,4 +204,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    exit_now(main())
+    run_and_exit(main)

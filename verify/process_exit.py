@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
+from collections.abc import Callable
 from typing import NoReturn
 
 # What Python itself exits with when its last flush of stdout fails (Py_FinalizeEx).
 EXIT_UNWRITTEN = 120
+# What a shell reports for a command that SIGPIPE ended (`yes | head -1`): its reader went away.
+EXIT_READER_GONE = 128 + signal.SIGPIPE
 
 
 def exit_now(code: int) -> NoReturn:
@@ -32,3 +36,13 @@ def exit_now(code: int) -> NoReturn:
                 os.write(2, f"error: the output could not be written: {error.strerror or error}\n".encode())
             code = code or EXIT_UNWRITTEN
     os._exit(code)
+
+
+def run_and_exit(main: Callable[[], int]) -> NoReturn:
+    """A command's entry point: its exit code, through `exit_now`. A reader that went away while it printed
+    (`python -m verify check | head -1`) ends it quietly with EXIT_READER_GONE, where Python prints a traceback."""
+    try:
+        code = main()
+    except BrokenPipeError:
+        code = EXIT_READER_GONE
+    exit_now(code)

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from verify import PROJECT_ROOT
-from verify.process_exit import EXIT_UNWRITTEN
+from verify.process_exit import EXIT_READER_GONE, EXIT_UNWRITTEN
 
 # Streams buffered as a command's are when nothing asks otherwise (as a shell here may, with PYTHONUNBUFFERED).
 BUFFERED = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
@@ -48,3 +48,15 @@ def test_a_failed_write_is_said_and_is_not_a_success() -> None:
                               stderr=subprocess.PIPE, text=True, check=False)
     assert done.returncode == EXIT_UNWRITTEN
     assert done.stderr == "error: the output could not be written: No space left on device\n"
+
+
+def test_a_command_whose_reader_went_away_ends_quietly_as_sigpipe_would_end_it() -> None:
+    """`python -m verify check | head -1`: the report's next print raises BrokenPipeError."""
+    command = ("import sys\nfrom verify.process_exit import run_and_exit\n"
+               "def main():\n    print('first line')\n    raise BrokenPipeError(32, 'Broken pipe')\n"
+               "run_and_exit(main)\n")
+    done = subprocess.run([sys.executable, "-c", command], cwd=PROJECT_ROOT, env=BUFFERED, capture_output=True,
+                          text=True, check=False)
+    assert (done.returncode, done.stderr) == (EXIT_READER_GONE, "")
+    assert done.stdout == "first line\n"
+
