@@ -23,14 +23,17 @@ def exit_now(code: int) -> NoReturn:
     before (`cache_files.write_whole`), every temporary folder was removed by its `with` block, and the only
     threads left are the SDK's idle executor workers. (mypy ends the same way: `mypy.util.hard_exit`.)
 
-    A reader that went away (`| head`) or a closed stream is no error; any other failed write (a full disk)
-    is said on stderr and ends the process with 120, as Python's own exit does, so output is never lost quietly.
+    A reader that went away (`| head`) ends a successful command quietly with EXIT_READER_GONE, as SIGPIPE
+    would; any other failed write (a full disk) is said on stderr and ends it with 120, as Python's own exit
+    does, so output is never lost quietly. A failed command keeps its own code.
     """
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
-        except (BrokenPipeError, ValueError):
+        except ValueError:  # a stream the command closed
             pass
+        except BrokenPipeError:
+            code = code or EXIT_READER_GONE
         except OSError as error:
             with contextlib.suppress(OSError):  # stderr itself may be what cannot be written
                 os.write(2, f"error: the output could not be written: {error.strerror or error}\n".encode())
