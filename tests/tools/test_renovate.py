@@ -18,8 +18,7 @@ import yaml
 from components.cluster import charts
 from verify import PROJECT_ROOT, cache_files, pins
 
-ROOT = PROJECT_ROOT
-CONFIG_FILE = ROOT / "renovate.json"
+CONFIG_FILE = PROJECT_ROOT / "renovate.json"
 AUTHENTIK = "ghcr.io/goauthentik/server"
 NETBIRD = ("docker.io/netbirdio/netbird-server", "docker.io/netbirdio/reverse-proxy", "docker.io/netbirdio/netbird")
 SKIPPED_DIRS = {".venv", ".git", "node_modules", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache"}
@@ -36,11 +35,11 @@ def config() -> dict[str, Any]:
 def project_files(suffixes: tuple[str, ...], skipped: frozenset[str] = frozenset()) -> list[str]:
     """Repository-relative paths of the project's own files with one of these suffixes."""
     found = []
-    for directory, subdirectories, files in os.walk(ROOT):
+    for directory, subdirectories, files in os.walk(PROJECT_ROOT):
         subdirectories[:] = [d for d in subdirectories if d not in SKIPPED_DIRS | skipped]
         for name in files:
             if name.endswith(suffixes):
-                found.append((Path(directory) / name).relative_to(ROOT).as_posix())
+                found.append((Path(directory) / name).relative_to(PROJECT_ROOT).as_posix())
     return sorted(found)
 
 
@@ -79,8 +78,8 @@ def unmatched_charts(sources: dict[str, str], declared: tuple[charts.ChartPin, .
 
 def chart_sources() -> dict[str, str]:
     # Tests build records of their own; the declarations live in the program's modules.
-    return {path: (ROOT / path).read_text() for path in project_files((".py",), frozenset({"tests"}))
-            if "ChartPin(" in (ROOT / path).read_text()}
+    return {path: (PROJECT_ROOT / path).read_text() for path in project_files((".py",), frozenset({"tests"}))
+            if "ChartPin(" in (PROJECT_ROOT / path).read_text()}
 
 
 # --- Renovate itself: its validator, and its own extraction of the pins ---------------------------------
@@ -94,12 +93,12 @@ def renovate_inputs(*texts: str) -> str:
     checkout through `git ls-files`) with their contents, Renovate's own lock, the Node that runs it, and `texts`
     (the command and any file it is given)."""
     digest = hashlib.sha256()
-    listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+    listed = subprocess.run(["git", "ls-files", "-z"], cwd=PROJECT_ROOT, capture_output=True, check=True).stdout
     for name in sorted(filter(None, listed.split(b"\0"))):
-        path = ROOT / os.fsdecode(name)
+        path = PROJECT_ROOT / os.fsdecode(name)
         digest.update(name + b"\0" + (path.read_bytes() if path.is_file() else b"<gone>") + b"\0")
     node = subprocess.run(["node", "--version"], capture_output=True, text=True, check=False).stdout
-    for text in (node, (ROOT / "tools" / "renovate" / "package-lock.json").read_text(), *texts):
+    for text in (node, (PROJECT_ROOT / "tools" / "renovate" / "package-lock.json").read_text(), *texts):
         digest.update(text.encode() + b"\0")
     return digest.hexdigest()
 
@@ -130,7 +129,7 @@ def remembered_run(purpose: str, command: list[str], key: str, temporary_path: s
 
 
 def renovate_tool(name: str) -> Path:
-    tool = ROOT / "tools" / "renovate" / "node_modules" / ".bin" / name
+    tool = PROJECT_ROOT / "tools" / "renovate" / "node_modules" / ".bin" / name
     if not tool.exists():
         if os.environ.get("CI"):
             pytest.fail(f"{tool} is missing: .ci/run installs it with npm ci --prefix tools/renovate")
@@ -167,7 +166,7 @@ def extracted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[s
                    "LOG_LEVEL": "debug", "LOG_FORMAT": "json"}
     command = [str(renovate_tool("renovate")), "--platform=local", "--dry-run=extract", "--onboarding=false",
                "--require-config=optional", "--persist-repo-data=false"]
-    code, output, errors = remembered_run("extract", command, renovate_inputs(*command[1:]), cwd=ROOT,
+    code, output, errors = remembered_run("extract", command, renovate_inputs(*command[1:]), cwd=PROJECT_ROOT,
                                           env=environment, timeout=300)
     assert code == 0, f"(remembered in {RENOVATE_CACHE}; delete it to run Renovate again)\n{errors[-3000:]}"
     for line in output.splitlines():
@@ -283,7 +282,7 @@ def test_the_compose_manager_reads_the_compose_file_and_every_image_is_a_version
 
 def test_every_yaml_file_with_images_is_read_by_the_compose_manager() -> None:
     for path in project_files((".yml", ".yaml")):
-        document = yaml.safe_load((ROOT / path).read_text())
+        document = yaml.safe_load((PROJECT_ROOT / path).read_text())
         services = document.get("services") if isinstance(document, dict) else None
         if isinstance(services, dict) and any(isinstance(s, dict) and "image" in s for s in services.values()):
             assert covered(config()["docker-compose"]["fileMatch"], path), f"{path} pins images Renovate never reads"
@@ -300,7 +299,7 @@ def python_image_pins(sources: dict[str, str]) -> list[str]:
 
 
 def test_no_image_is_pinned_in_python_where_no_manager_reads_it() -> None:
-    sources = {path: (ROOT / path).read_text() for path in project_files((".py",), frozenset({"tests"}))}
+    sources = {path: (PROJECT_ROOT / path).read_text() for path in project_files((".py",), frozenset({"tests"}))}
     assert python_image_pins(sources) == [], "pin images in the compose file, or give Renovate a manager for them"
 
 
@@ -336,7 +335,7 @@ def test_the_python_managers_read_pyproject_and_the_policy_requirements() -> Non
 
 def test_every_policy_requirement_is_an_exact_pin_of_the_locked_version() -> None:
     locked = pins.locked_versions()
-    lines = [line for line in (ROOT / "policy" / "requirements.txt").read_text().splitlines()
+    lines = [line for line in (PROJECT_ROOT / "policy" / "requirements.txt").read_text().splitlines()
              if line.strip() and not line.startswith("#")]
     assert lines
     for line in lines:
@@ -435,7 +434,7 @@ def test_the_inputs_digest_follows_every_tracked_file_and_no_untracked_one(tmp_p
     (tmp_path / "compose.yml").write_text("image: a:1\n")
     subprocess.run([*git, "init", "-q"], check=True)
     subprocess.run([*git, "add", "."], check=True)
-    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    monkeypatch.setattr(sys.modules[__name__], "PROJECT_ROOT", tmp_path)
     before = renovate_inputs()
     (tmp_path / "untracked.yml").write_text("image: b:2\n")
     assert renovate_inputs() == before, "git does not list it, so Renovate does not read it"
