@@ -25,7 +25,8 @@ def exit_now(code: int) -> NoReturn:
 
     A reader that went away (`| head`) ends a successful command quietly with EXIT_READER_GONE, as SIGPIPE
     would; any other failed write (a full disk) is said on stderr and ends it with 120, as Python's own exit
-    does, so output is never lost quietly. A failed command keeps its own code.
+    does, so output is never lost quietly. A failed command keeps its own code. Under a profiler or a coverage
+    tracer (`python -m cProfile -o ... -m verify`) the process ends normally, so the tool can write its data.
     """
     for stream in (sys.stdout, sys.stderr):
         try:
@@ -38,6 +39,8 @@ def exit_now(code: int) -> NoReturn:
             with contextlib.suppress(OSError):  # stderr itself may be what cannot be written
                 os.write(2, f"error: the output could not be written: {error.strerror or error}\n".encode())
             code = code or EXIT_UNWRITTEN
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        raise SystemExit(code)  # a profiler or a coverage tracer writes what it measured at the normal exit
     os._exit(code)
 
 
