@@ -6,7 +6,6 @@ from __future__ import annotations
 import pulumi
 import pulumi_random as random
 
-from components.cluster.plan import seed_file
 from components.config.model import AppEntry, GeneratedKey
 from components.secret_output import secret
 
@@ -27,6 +26,6 @@ class AppSecrets(pulumi.ComponentResource):
         super().__init__("homelab:cluster:AppSecrets", name, None, opts)
         # seed file -> value, the keys of the Secret the provisioner Job mounts
         self.values: dict[str, pulumi.Output[str]] = {
-            seed_file(app, key): generate(f"app-{seed_file(app, key)}", key, self)
+            app.seed_file(key): generate(f"app-{app.seed_file(key)}", key, self)
             for app in apps for key in app.generated}
         self.register_outputs({})

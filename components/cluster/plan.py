@@ -18,7 +18,7 @@ from components.cluster import charts, values
 from components.cluster import constants as c
 from components.cluster.charts import ChartPin
 from components.cluster.objects import IdentityRefs, ObjectContext, PlannedObject
-from components.config.model import AppEntry, ClusterSettings, GeneratedKey
+from components.config.model import ClusterSettings
 from components.config_commands import config_set
 from components.infisical_bootstrap import manifests as provisioner
 from components.infisical_bootstrap.kube import SecretRef
@@ -276,13 +276,8 @@ def registry_seeds(cluster: ClusterSettings) -> tuple[RegistrySeed, ...]:
     return tuple(entry for entry in REGISTRY_SEEDS if entry.wanted(cluster))
 
 
-def seed_file(app: AppEntry, key: GeneratedKey) -> str:
-    """The key of the seeds Secret holding one generated value (a valid Secret data key)."""
-    return f"{app.namespace}.{app.name}.{key.name}"
-
-
 def seeds(cluster: ClusterSettings) -> tuple[Seed, ...]:
-    generated = tuple(Seed(path=app.path, name=key.name, file=seed_file(app, key),
+    generated = tuple(Seed(path=app.path, name=key.name, file=app.seed_file(key),
                                        generation=key.generation) for app in cluster.apps for key in app.generated)
     # A registry seed carries its secret's rotation counter: a bump changes the Job's settings (so it runs again)
     # and the generation the Job compares with the one it recorded in Infisical (so it writes the new value).

@@ -17,6 +17,7 @@ from components.config.problems import Problem, path_command, quote_plain
 from components.config.reader import Reader
 from components.config.schema import EXTERNAL_SECRETS_OPERATOR, INFISICAL_OPERATOR, SYNC_OPERATORS
 from components.config_commands import full_key
+from components.infisical_bootstrap.provision import Seed
 
 GENERATED_FORMATS = ("alnum", "hex", "base64")
 APP_FIELDS = ("name", "namespace", "target", "path", "keys", "refreshInterval", "operator", "generate")
@@ -148,7 +149,9 @@ def _read_app(e: _Entry, default_operator: str, owned: Owned) -> AppEntry | None
     generated = _read_generated(e, e.item.get("generate", {}), {remote for _, remote in pairs})
     if len(e.r.problems) > before:
         return None
-    return AppEntry(name, namespace, secret_name, path, tuple(pairs), interval, operator, generated)
+    app = AppEntry(name, namespace, secret_name, path, tuple(pairs), interval, operator, generated)
+    _check_seed_keys(e, app)
+    return None if len(e.r.problems) > before else app
 
 
 def _check_namespace(e: _Entry, namespace: str, owned: Owned) -> None:
@@ -176,6 +179,18 @@ def _keys(e: _Entry) -> list[tuple[str, str]]:
         else:
             pairs.append((str(k8s_key), remote_key))
     return pairs
+
+
+def _check_seed_keys(e: _Entry, app: AppEntry) -> None:
+    """Each generated value travels under two Secret data keys made of the entry's names: its key in the seeds
+    Secret, and the key its generation is recorded under in the provisioner's state Secret. The API server
+    refuses a key over 253 characters, which a long path and key make: the Job would then fail on every run."""
+    for key in app.generated:
+        for made in (app.seed_file(key), Seed(app.path, key.name, "").state_key):
+            if not fields.is_secret_data_key(made):
+                e.problem(f"generate.{key.name}", f"makes a Secret data key of {len(made)} characters (at most 253 "
+                          "are allowed): shorten the entry's path, name or namespace, or this key")
+                break
 
 
 def _read_generated(e: _Entry, value: Any, listed: set[str]) -> tuple[GeneratedKey, ...]:

@@ -61,6 +61,10 @@ class AppEntry:
     def resource_name(self) -> str:
         return f"{self.namespace}-{self.name}"
 
+    def seed_file(self, key: GeneratedKey) -> str:
+        """The key of the provisioner's seeds Secret holding one generated value (a Secret data key)."""
+        return f"{self.namespace}.{self.name}.{key.name}"
+
 
 @dataclass(frozen=True)
 class BifrostSettings:

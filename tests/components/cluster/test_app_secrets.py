@@ -133,3 +133,17 @@ def test_rotating_grafanas_oauth_client_secret_rewrites_it_in_infisical() -> Non
     (job_before,), (job_after,) = before.by_type(JOB), after.by_type(JOB)
     assert job_before.inputs["metadata"]["name"] != job_after.inputs["metadata"]["name"]
     assert find_leaks(after) == []
+
+
+def test_a_generated_key_whose_secret_keys_would_be_too_long_is_refused() -> None:
+    """Its generation is recorded under `seed.<n>.<folders>.<key>` and its value kept under `<namespace>.<name>.<key>`:
+    the API server refuses a Secret data key over 253 characters, and the Job would fail on every run."""
+    long_key = "K" * 60
+    deep = dict(GRAFANA, path="/" + "p" * 200, keys={"ADMIN_PASSWORD": long_key}, generate={long_key: {}})
+    named = "N" * 130
+    wide = dict(GRAFANA, name="g" * 63, namespace="m" * 60, keys={"ADMIN_PASSWORD": named}, generate={named: {}})
+    for entry, key in ((deep, long_key), (wide, named)):
+        evaluation = evaluate_apps(entry)
+        assert evaluation.error is not None and f"apps[0].generate.{key}" in evaluation.error, evaluation.error
+        assert "at most 253" in evaluation.error and "fix:" in evaluation.error
+    assert evaluate_apps(dict(deep, path="/" + "p" * 150)).error is None  # 4 + 1 + 150 + 1 + 60 + ... fits
