@@ -209,7 +209,7 @@ def p6_test_suite() -> None:
     with tempfile.TemporaryDirectory() as directory:
         run(["make", "--no-print-directory", "test"],
             {"PYTEST_ADDOPTS": "-p bench.suite_cpu", suite_cpu.DIRECTORY_VARIABLE: directory})
-        for line in suite_cpu.lines(suite_cpu.read(Path(directory)), 30, os.cpu_count() or 1):
+        for line in suite_cpu.lines(suite_cpu.read(Path(directory)), P6_TARGET_SECONDS, os.cpu_count() or 1):
             print(line)
 
 

@@ -110,7 +110,8 @@ def cold_check(stack: str) -> int:
     import tempfile
 
     scratch = tempfile.mkdtemp(prefix="check-cache-")
-    os.environ["HOMELAB_CHECK_CACHE"] = scratch  # read when verify is first imported, below
+    # Read when verify.cache_files is first imported (by verify.__main__, below).
+    os.environ["HOMELAB_CHECK_CACHE"] = scratch
     try:
         from verify.__main__ import main as verify_main
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import json
 
 from verify import jsontext
@@ -26,11 +25,18 @@ def test_the_text_is_the_standard_librarys_for_json_data() -> None:
 def test_what_orjson_refuses_falls_back_to_the_standard_library() -> None:
     huge = {"n": 2**70, "s": "lone \ud800 surrogate"}
     assert jsontext.dumps(huge, sort_keys=True) == standard(huge, True)
-    assert jsontext.LONG_NUMBER.search(jsontext.dumps({"n": 2**64})), "the render cache's guard sees it"
+    for beyond in (2**64, -(2**63) - 1):  # what orjson would read back as a float
+        assert jsontext.LONG_NUMBER.search(jsontext.dumps({"n": beyond})), "the render cache's guard sees it"
+    assert not jsontext.LONG_NUMBER.search(jsontext.dumps({"n": [2**63, -(10**17)]}))  # shorter ones are stored
+
+
+class _Named:
+    def __str__(self) -> str:
+        return "named!"
 
 
 def test_unknown_objects_are_written_as_text_and_non_string_keys_are_kept() -> None:
-    assert json.loads(jsontext.dumps({1: datetime.date(2026, 12, 1)}, sort_keys=True)) == {"1": "2026-12-01"}
+    assert json.loads(jsontext.dumps({1: _Named(), 2: {3}}, sort_keys=True)) == {"1": "named!", "2": "{3}"}
 
 
 def test_the_leak_prefilter_rule_holds_for_both_writers() -> None:
