@@ -36,3 +36,15 @@ def write_whole(path: Path, data: str | bytes) -> bool:
             return False
         raise
     return True
+
+
+def write_replacing(path: Path, data: str | bytes, older: str) -> bool:
+    """`write_whole`, then the entries beside it that match the glob `older` are removed (made from inputs that
+    are gone), but only once the new one is stored."""
+    if not write_whole(path, data):
+        return False
+    for entry in path.parent.glob(older):
+        if entry != path:
+            with contextlib.suppress(OSError):  # another process removed it, or may not
+                entry.unlink(missing_ok=True)
+    return True

@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 from functools import cache
 from pathlib import Path
@@ -97,7 +98,9 @@ def renovate_inputs(*texts: str) -> str:
     for name in sorted(filter(None, listed.split(b"\0"))):
         path = PROJECT_ROOT / os.fsdecode(name)
         digest.update(name + b"\0" + (path.read_bytes() if path.is_file() else b"<gone>") + b"\0")
-    node = subprocess.run(["node", "--version"], capture_output=True, text=True, check=False).stdout
+    found = shutil.which("node")  # without Node no Renovate runs, but the digest's own tests still do
+    node = subprocess.run([found, "--version"], capture_output=True, text=True, check=False).stdout if found \
+        else "<no node>"
     for text in (node, (PROJECT_ROOT / "tools" / "renovate" / "package-lock.json").read_text(), *texts):
         digest.update(text.encode() + b"\0")
     return digest.hexdigest()
@@ -121,10 +124,7 @@ def remembered_run(purpose: str, command: list[str], key: str, temporary_path: s
         return result.returncode, result.stdout, result.stderr
     kept = [text.replace(temporary_path, "<temporary>") if temporary_path else text
             for text in (result.stdout, result.stderr)]
-    if cache_files.write_whole(stored, json.dumps([result.returncode, *kept])):  # else Renovate runs again
-        for older in RENOVATE_CACHE.glob(f"{purpose}-*.json"):
-            if older != stored:
-                older.unlink(missing_ok=True)
+    cache_files.write_replacing(stored, json.dumps([result.returncode, *kept]), f"{purpose}-*.json")  # else run again
     return result.returncode, result.stdout, result.stderr
 
 

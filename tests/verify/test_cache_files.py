@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from verify.cache_files import write_whole
+from verify.cache_files import write_replacing, write_whole
 
 
 def test_text_and_bytes_are_written_whole_and_replace_the_old_entry(tmp_path: Path) -> None:
@@ -37,3 +37,14 @@ def test_a_write_stopped_by_another_error_leaves_nothing_and_raises_it(tmp_path:
     with pytest.raises(UnicodeEncodeError):
         write_whole(entry, "\ud800")  # a lone surrogate: text UTF-8 cannot hold
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_replacing_write_removes_the_older_entries_only_once_stored(tmp_path: Path) -> None:
+    (tmp_path / "run-old.json").write_text("old", encoding="utf-8")
+    (tmp_path / "other-old.json").write_text("kept", encoding="utf-8")
+    assert write_replacing(tmp_path / "run-new.json", "new", "run-*.json")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other-old.json", "run-new.json"]
+    (tmp_path / "run-new.json").rename(tmp_path / "run-older.json")
+    (tmp_path / "run-new.json").mkdir()  # the new entry cannot be stored: the older one stays
+    assert write_replacing(tmp_path / "run-new.json", "newer", "run-*.json") is False
+    assert (tmp_path / "run-older.json").read_text(encoding="utf-8") == "new"

@@ -140,12 +140,28 @@ def test_an_output_holding_a_secret_is_not_stored(chart: Path, tmp_path: Path, v
 
 
 
-def test_an_output_with_a_number_beyond_64_bits_is_not_stored(chart: Path, tmp_path: Path) -> None:
-    """The cache is read back with orjson, which reads such a number as a float: it is rendered each time."""
+COUNTED = """{{- if .Values.count }}
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: demo-counted
+count: {{ .Values.count }}
+{{- end }}
+"""
+
+
+@pytest.mark.parametrize("beyond", [2**64 + 1, -(2**63) - 1])
+def test_an_output_with_a_number_beyond_64_bits_is_not_stored(chart: Path, tmp_path: Path, beyond: int) -> None:
+    """The cache is read back with orjson, which reads such a number as a float: it is rendered each time. The
+    template writes the text unquoted, so the rendered manifest holds the integer itself."""
+    (chart / "templates" / "counted.yaml").write_text(COUNTED)
     cache = tmp_path / "rendered"
-    assert render(chart, cache, {"plain": str(2**64 + 1)}).objects
+    release = render(chart, cache, {"count": str(beyond)})
+    assert [item["count"] for item in release.objects if item["metadata"]["name"] == "demo-counted"] == [beyond]
     assert stored(cache) == []
-    assert render(chart, cache, {"plain": "1844674407370955161"}).objects  # 19 digits: stored
+    again = render(chart, cache, {"count": str(beyond)})  # rendered again, never read back as a float
+    assert [item["count"] for item in again.objects if item["metadata"]["name"] == "demo-counted"] == [beyond]
+    assert render(chart, cache, {"count": "1844674407370955161"}).objects  # 19 digits: an int64, stored
     assert len(stored(cache)) == 1
 
 

@@ -101,10 +101,7 @@ def typed_requests(cache: Path = cache_files.CHECK_CACHE / "typed-sdk") -> Any:
                            check=False, timeout=300)
     assert child.returncode == 0, child.stderr[-2000:]
     typed = json.loads(child.stdout)
-    if cache_files.write_whole(stored, child.stdout):  # else the child runs again next time
-        for older in cache.glob("cloudflare-*.json"):  # made from sources that are gone
-            if older != stored:
-                older.unlink(missing_ok=True)
+    cache_files.write_replacing(stored, child.stdout, "cloudflare-*.json")  # else the child runs again next time
     return typed
 
 
